@@ -1,0 +1,60 @@
+//! Opening an input file as a read-only memory map.
+
+use crate::error::{Error, Result};
+use memmap2::Mmap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A file's bytes, memory-mapped, with the path kept for error messages.
+pub struct Source {
+    path: PathBuf,
+    map: Option<Mmap>,
+}
+
+impl Source {
+    /// Open and map `path`; a missing file, a directory or an empty file is an error.
+    pub fn open(path: &Path) -> Result<Source> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::file(path, io_text(&e)))?;
+        if meta.is_dir() {
+            return Err(Error::file(
+                path,
+                "expected a file, found a directory",
+            ));
+        }
+        let file = File::open(path).map_err(|e| Error::file(path, io_text(&e)))?;
+        if meta.len() == 0 {
+            return Err(Error::expected(
+                path,
+                0,
+                "a tracemalloc dump or a leakhunt snapshot",
+                "an empty file",
+            ));
+        }
+        // SAFETY: the map is read-only; leakhunt reads snapshots that are no longer being
+        // written. A file truncated underneath us can still fault, as with any mmap reader.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::file(path, io_text(&e)))?;
+        Ok(Source {
+            path: path.to_path_buf(),
+            map: Some(map),
+        })
+    }
+
+    /// The mapped bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    /// The path the bytes came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// An I/O error as a short lower-case phrase.
+pub fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "cannot open: no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "cannot open: permission denied".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}

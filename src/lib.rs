@@ -1,0 +1,12 @@
+//! leakhunt: find memory leaks in Python programs from offline heap snapshots.
+//!
+//! Data flows one way: [`input`] turns bytes into model values, [`analysis`] answers questions
+//! about them, [`report`] renders the answers. [`cli`] wires the stages for the binary.
+
+pub mod analysis;
+pub mod cli;
+pub mod error;
+pub mod input;
+pub mod progress;
+pub mod report;
+pub mod text;

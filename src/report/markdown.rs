@@ -1,0 +1,75 @@
+//! The Markdown face: headings and pipe tables that render on code hosts.
+
+use super::site;
+use crate::analysis::tm_compare::GroupBy;
+use crate::analysis::tm_diff::TmView;
+use crate::text;
+
+/// Text made safe inside a table cell's code span.
+pub fn cell_code(s: &str) -> String {
+    let s = s.replace('|', "\\|");
+    if s.contains('`') { format!("`` {s} ``") } else { format!("`{s}`") }
+}
+
+/// A tracemalloc diff or statistics view as Markdown, with the first `top` rows (0 = all).
+pub fn tm_view(view: &TmView, top: usize) -> String {
+    let diff = view.is_diff();
+    let shown = site::shown(view, top);
+    let mut out = String::new();
+    let what = if diff { "tracemalloc diff" } else { "tracemalloc statistics" };
+    out.push_str(&format!("### leakhunt: {what}, grouped by {}\n\n", site::describe_grouping(view)));
+    out.push_str("| Snapshot | Traces | Size | Traceback limit |\n|---|---:|---:|---:|\n");
+    for s in &view.snapshots {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            cell_code(&s.path.display().to_string()),
+            s.traces,
+            text::size(s.size as i64, false),
+            s.traceback_limit
+        ));
+    }
+    if diff {
+        out.push_str(&format!(
+            "\n**Growth:** {} ({} traces) after filters; top {} of {} rows.\n\n",
+            text::size(view.total_size_diff(), true),
+            text::count(view.total_count_diff(), true),
+            shown,
+            view.rows.len()
+        ));
+        out.push_str("| # | Site | Size | Δ Size | Count | Δ Count |\n|---:|---|---:|---:|---:|---:|\n");
+    } else {
+        out.push_str(&format!("\nTop {} of {} rows.\n\n", shown, view.rows.len()));
+        out.push_str("| # | Site | Size | Count |\n|---:|---|---:|---:|\n");
+    }
+    for (i, r) in view.rows[..shown].iter().enumerate() {
+        let site = cell_code(&site::site_text(view, r.key));
+        if diff {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                i + 1,
+                site,
+                text::size(r.size, false),
+                text::size(r.size_diff, true),
+                r.count,
+                text::count(r.count_diff, true)
+            ));
+        } else {
+            out.push_str(&format!("| {} | {} | {} | {} |\n", i + 1, site, text::size(r.size, false), r.count));
+        }
+    }
+    if view.options.by == GroupBy::Traceback {
+        out.push('\n');
+        for (i, r) in view.rows[..shown].iter().enumerate() {
+            out.push_str(&format!(
+                "<details><summary>#{} traceback ({})</summary>\n\n```text\n",
+                i + 1,
+                site::site_text(view, r.key).replace('<', "&lt;")
+            ));
+            for line in site::traceback_text(view, r.key) {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push_str("```\n\n</details>\n\n");
+        }
+    }
+    out
+}

@@ -1,0 +1,17 @@
+//! Report faces: render analysis results as a table, JSON or Markdown. Reports never compute.
+
+pub mod json;
+pub mod markdown;
+pub mod site;
+pub mod table;
+
+/// The output faces a user can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable table (default).
+    Table,
+    /// JSON with a documented, stable schema (see `formats/`).
+    Json,
+    /// Markdown fit to paste into a bug report.
+    Markdown,
+}

@@ -1,0 +1,101 @@
+//! The default face: a summary and a comfy-table, readable in a terminal.
+
+use super::site;
+use crate::analysis::tm_compare::GroupBy;
+use crate::analysis::tm_diff::{SnapshotInfo, TmView};
+use crate::text;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use std::io::IsTerminal;
+
+fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    if std::io::stdout().is_terminal() {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    t
+}
+
+fn num(s: String) -> Cell {
+    Cell::new(s).set_alignment(CellAlignment::Right)
+}
+
+fn describe(s: &SnapshotInfo) -> String {
+    format!(
+        "{} ({} traces, {}, traceback limit {})",
+        s.path.display(),
+        s.traces,
+        text::size(s.size as i64, false),
+        s.traceback_limit
+    )
+}
+
+/// A tracemalloc diff or statistics view as a table, with the first `top` rows (0 = all).
+pub fn tm_view(view: &TmView, top: usize) -> String {
+    let diff = view.is_diff();
+    let shown = site::shown(view, top);
+    let mut out = String::new();
+    if diff {
+        out.push_str(&format!("old: {}\nnew: {}\n", describe(view.first()), describe(view.last())));
+        out.push_str(&format!(
+            "grouped by {}: total {} ({}), {} traces ({}); top {} of {} rows\n",
+            site::describe_grouping(view),
+            text::size(view.last().kept_size, false),
+            text::size(view.total_size_diff(), true),
+            view.last().kept_traces,
+            text::count(view.total_count_diff(), true),
+            shown,
+            view.rows.len()
+        ));
+    } else {
+        let s = view.first();
+        out.push_str(&format!("{}\n", describe(s)));
+        out.push_str(&format!(
+            "{} distinct tracebacks, {} frames, {} files\ngrouped by {}: {} in {} traces; top {} of {} rows\n",
+            s.tracebacks,
+            s.frames,
+            s.files,
+            site::describe_grouping(view),
+            text::size(s.kept_size, false),
+            s.kept_traces,
+            shown,
+            view.rows.len()
+        ));
+    }
+    let mut t = new_table();
+    let site_header = match view.options.by {
+        GroupBy::Traceback => "Traceback (most recent call last)",
+        GroupBy::Filename => "File",
+        GroupBy::Lineno => "Site",
+    };
+    let mut header = vec!["#", site_header, "Size"];
+    if diff {
+        header.push("Δ Size");
+    }
+    header.push("Count");
+    if diff {
+        header.push("Δ Count");
+    }
+    header.push("Average");
+    t.set_header(header);
+    for (i, r) in view.rows[..shown].iter().enumerate() {
+        let place = match view.options.by {
+            GroupBy::Traceback => site::traceback_text(view, r.key).join("\n"),
+            _ => site::site_text(view, r.key),
+        };
+        let mut row = vec![num((i + 1).to_string()), Cell::new(place), num(text::size(r.size, false))];
+        if diff {
+            row.push(num(text::size(r.size_diff, true)));
+        }
+        row.push(num(r.count.to_string()));
+        if diff {
+            row.push(num(text::count(r.count_diff, true)));
+        }
+        let avg = if r.count > 0 { r.size / r.count } else { 0 };
+        row.push(num(text::size(avg, false)));
+        t.add_row(row);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out
+}
