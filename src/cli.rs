@@ -92,6 +92,7 @@ struct StatsArgs {
 
 /// Run the command line; returns the process exit code.
 pub fn main() -> i32 {
+    crate::memory::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod input;
+pub mod memory;
 pub mod progress;
 pub mod report;
 pub mod text;

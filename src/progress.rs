@@ -16,7 +16,11 @@ impl Progress {
     /// Bars on stderr when it is a terminal, nothing otherwise.
     pub fn new() -> Self {
         let enabled = std::io::stderr().is_terminal();
-        let target = if enabled { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if enabled {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         Progress {
             multi: MultiProgress::with_draw_target(target),
             enabled,
@@ -29,9 +33,11 @@ impl Progress {
             return ProgressBar::hidden();
         }
         let bar = self.multi.add(ProgressBar::new(len));
-        let style = ProgressStyle::with_template("{msg:30!} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()) // ok: constant template
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{msg:30!} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()) // ok: constant template
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(name.to_string());
         bar

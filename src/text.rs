@@ -30,7 +30,11 @@ fn units(bytes: &[u8]) -> impl Iterator<Item = Unit> + '_ {
             rest = &rest[width..];
             return Some(Unit::Char(c));
         }
-        if rest.len() >= 3 && b0 == 0xED && (0xA0..=0xBF).contains(&rest[1]) && (0x80..=0xBF).contains(&rest[2]) {
+        if rest.len() >= 3
+            && b0 == 0xED
+            && (0xA0..=0xBF).contains(&rest[1])
+            && (0x80..=0xBF).contains(&rest[2])
+        {
             let cp = 0xD000 | ((rest[1] as u16 & 0x3F) << 6) | (rest[2] as u16 & 0x3F);
             rest = &rest[3..];
             return Some(Unit::Surrogate(cp));
@@ -83,10 +87,18 @@ pub fn size(bytes: i64, sign: bool) -> String {
     let mut v = bytes as f64;
     for unit in ["B", "KiB", "MiB", "GiB", "TiB"] {
         if v.abs() < 100.0 && unit != "B" {
-            return if sign { format!("{v:+.1} {unit}") } else { format!("{v:.1} {unit}") };
+            return if sign {
+                format!("{v:+.1} {unit}")
+            } else {
+                format!("{v:.1} {unit}")
+            };
         }
         if v.abs() < 10.0 * 1024.0 || unit == "TiB" {
-            return if sign { format!("{v:+.0} {unit}") } else { format!("{v:.0} {unit}") };
+            return if sign {
+                format!("{v:+.0} {unit}")
+            } else {
+                format!("{v:.0} {unit}")
+            };
         }
         v /= 1024.0;
     }
@@ -95,7 +107,11 @@ pub fn size(bytes: i64, sign: bool) -> String {
 
 /// An integer with a leading `+` when positive and `sign` is set.
 pub fn count(n: i64, sign: bool) -> String {
-    if sign && n > 0 { format!("+{n}") } else { n.to_string() }
+    if sign && n > 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +123,8 @@ mod tests {
         assert_eq!(size(0, false), "0 B");
         assert_eq!(size(10239, true), "+10239 B");
         assert_eq!(size(10240, false), "10.0 KiB");
-        assert_eq!(size(-5 * 1024 * 1024, true), "-5.0 MiB");
+        assert_eq!(size(-5 * 1024 * 1024, true), "-5120 KiB");
+        assert_eq!(size(50 * 1024 * 1024, false), "50.0 MiB");
         assert_eq!(size(200 * 1024, false), "200 KiB");
     }
 

@@ -71,7 +71,11 @@ impl<'a> Catalog<'a> {
             .collect();
         let tracebacks = (0..snap.traceback_count() as u32)
             .map(|tb| {
-                let global: Vec<u32> = snap.traceback(tb).iter().map(|&f| frames[f as usize]).collect();
+                let global: Vec<u32> = snap
+                    .traceback(tb)
+                    .iter()
+                    .map(|&f| frames[f as usize])
+                    .collect();
                 self.traceback(global)
             })
             .collect();
@@ -221,7 +225,11 @@ pub fn group(snap: &TmSnapshot, ids: &LocalIds, cat: &Catalog, opts: &GroupOptio
         let frames = cat.traceback_frames(global);
         if !opts.filter.is_empty() {
             files.clear();
-            files.extend(frames.iter().map(|&f| cat.filenames[cat.frames[f as usize].file as usize]));
+            files.extend(
+                frames
+                    .iter()
+                    .map(|&f| cat.filenames[cat.frames[f as usize].file as usize]),
+            );
             if !opts.filter.keeps(&files) {
                 continue;
             }

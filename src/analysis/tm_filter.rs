@@ -14,7 +14,10 @@ enum Token {
     Char(char),
     Any,
     Star,
-    Class { negated: bool, items: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        items: Vec<(char, char)>,
+    },
 }
 
 impl Glob {
@@ -93,7 +96,9 @@ impl Token {
             Token::Char(x) => *x == c,
             Token::Any => true,
             Token::Star => false,
-            Token::Class { negated, items } => items.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated,
+            Token::Class { negated, items } => {
+                items.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
+            }
         }
     }
 }
@@ -156,7 +161,10 @@ impl TraceFilter {
             return true;
         }
         let names: Vec<String> = if self.all_frames {
-            files_most_recent_first.iter().map(|f| text::display(f).into_owned()).collect()
+            files_most_recent_first
+                .iter()
+                .map(|f| text::display(f).into_owned())
+                .collect()
         } else {
             files_most_recent_first
                 .first()
@@ -200,7 +208,10 @@ mod tests {
         };
         assert!(f.keeps(&[b"/app/a.py", b"/lib/skip.py"]));
         assert!(!f.keeps(&[b"/lib/x.py", b"/app/a.py"]));
-        let all = TraceFilter { all_frames: true, ..f };
+        let all = TraceFilter {
+            all_frames: true,
+            ..f
+        };
         assert!(!all.keeps(&[b"/app/a.py", b"/lib/skip.py"]));
         assert!(all.keeps(&[b"/lib/x.py", b"/app/a.py"]));
     }

@@ -1,7 +1,7 @@
 //! Opening an input file as a read-only memory map.
 
 use crate::error::{Error, Result};
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -14,14 +14,11 @@ pub struct Source {
 impl Source {
     /// Open and map `path`; a missing file, a directory or an empty file is an error.
     pub fn open(path: &Path) -> Result<Source> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::file(path, io_text(&e)))?;
+        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
         if meta.is_dir() {
-            return Err(Error::file(
-                path,
-                "expected a file, found a directory",
-            ));
+            return Err(Error::expected(path, 0, "a snapshot file", "a directory"));
         }
-        let file = File::open(path).map_err(|e| Error::file(path, io_text(&e)))?;
+        let file = File::open(path).map_err(|e| io_error(path, &e))?;
         if meta.len() == 0 {
             return Err(Error::expected(
                 path,
@@ -32,7 +29,8 @@ impl Source {
         }
         // SAFETY: the map is read-only; leakhunt reads snapshots that are no longer being
         // written. A file truncated underneath us can still fault, as with any mmap reader.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::file(path, io_text(&e)))?;
+        let map =
+            unsafe { MmapOptions::new().populate().map(&file) }.map_err(|e| io_error(path, &e))?;
         Ok(Source {
             path: path.to_path_buf(),
             map: Some(map),
@@ -50,11 +48,12 @@ impl Source {
     }
 }
 
-/// An I/O error as a short lower-case phrase.
-pub fn io_text(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "cannot open: no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "cannot open: permission denied".to_string(),
-        _ => format!("cannot read: {e}"),
-    }
+/// An I/O failure on `path` as a one-line error at byte 0.
+pub fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    let found = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    Error::expected(path, 0, "a readable snapshot file", found)
 }

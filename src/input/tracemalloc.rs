@@ -67,9 +67,13 @@ pub fn load<'a>(source: &'a Source, progress: &mut dyn FnMut(u64)) -> Result<TmS
 }
 
 /// Read a tracemalloc dump from bytes.
-pub fn read<'a>(bytes: &'a [u8], progress: &mut dyn FnMut(u64)) -> std::result::Result<TmSnapshot<'a>, ParseError> {
-    let loaded = pickle::load(bytes, progress)?;
-    Builder::new(&loaded).build()
+pub fn read<'a>(
+    bytes: &'a [u8],
+    progress: &mut dyn FnMut(u64),
+) -> std::result::Result<TmSnapshot<'a>, ParseError> {
+    let mut loaded = pickle::load(bytes, progress)?;
+    let raw = std::mem::take(&mut loaded.heap.traces);
+    Builder::new(&loaded).build(raw)
 }
 
 struct Builder<'l, 'a> {
@@ -113,44 +117,71 @@ impl<'l, 'a> Builder<'l, 'a> {
         ParseError::expected(self.at, expected, found)
     }
 
-    fn build(mut self) -> std::result::Result<TmSnapshot<'a>, ParseError> {
+    fn build(
+        mut self,
+        raw: Vec<pickle::RawTrace>,
+    ) -> std::result::Result<TmSnapshot<'a>, ParseError> {
         let state = self.object_state(self.root, Class::Snapshot, "the pickle's value")?;
         let traces = self.dict_get(state, b"traces", "Snapshot state")?;
         let limit = self.dict_get(state, b"traceback_limit", "Snapshot state")?;
-        self.out.traceback_limit = match limit {
-            Value::Int(n) => n,
-            v => return Err(self.err("an int traceback_limit", v.type_name())),
-        };
+        self.out.traceback_limit = self
+            .heap
+            .as_int(limit)
+            .ok_or_else(|| self.err("an int traceback_limit", limit.type_name()))?;
         let traces_state = self.object_state(traces, Class::Traces, "Snapshot.traces")?;
         let list = match self.dict_get(traces_state, b"_traces", "_Traces state")? {
             Value::List(l) => &self.heap.lists[l as usize],
             v => return Err(self.err("a list in _Traces._traces", v.type_name())),
         };
+        let in_order = list.as_trace_range() == Some(raw.len());
+        if in_order {
+            // The usual case: every trace tuple built once, in list order. Convert in place.
+            let mut raw = raw;
+            for (i, t) in raw.iter_mut().enumerate() {
+                t.frames = self.traceback(t.frames, i)?;
+            }
+            self.out.traces = raw
+                .into_iter()
+                .map(|t| Trace {
+                    size: t.size,
+                    tb: t.frames,
+                    domain: t.domain,
+                })
+                .collect();
+            return Ok(self.out);
+        }
         self.out.traces.reserve_exact(list.len());
         for (i, item) in list.iter().enumerate() {
-            let Value::Trace(t) = *item else {
+            let Value::Trace(t) = item else {
                 return Err(self.err(
                     "a (domain, size, frames[, total_nframe]) tuple of non-negative ints",
                     format_args!("{} at traces[{i}]", item.type_name()),
                 ));
             };
-            let raw = self.heap.traces[t as usize];
-            let tb = self.traceback(raw.frames, i)?;
+            let t = raw[t as usize]; // ok: Trace ids index the trace arena
+            let tb = self.traceback(t.frames, i)?;
             self.out.traces.push(Trace {
-                size: raw.size,
+                size: t.size,
                 tb,
-                domain: raw.domain,
+                domain: t.domain,
             });
         }
         Ok(self.out)
     }
 
-    fn object_state(&self, v: Value, class: Class, what: &str) -> std::result::Result<Value, ParseError> {
+    fn object_state(
+        &self,
+        v: Value,
+        class: Class,
+        what: &str,
+    ) -> std::result::Result<Value, ParseError> {
         match v {
             Value::Object(o) => {
                 let obj = self.heap.objects[o as usize];
                 if obj.class != class {
-                    return Err(self.err(class.name(), format_args!("{} as {what}", obj.class.name())));
+                    return Err(
+                        self.err(class.name(), format_args!("{} as {what}", obj.class.name()))
+                    );
                 }
                 obj.state
                     .ok_or_else(|| self.err(&format!("a state for {}", class.name()), "none"))
@@ -162,7 +193,12 @@ impl<'l, 'a> Builder<'l, 'a> {
         }
     }
 
-    fn dict_get(&self, dict: Value, key: &[u8], what: &str) -> std::result::Result<Value, ParseError> {
+    fn dict_get(
+        &self,
+        dict: Value,
+        key: &[u8],
+        what: &str,
+    ) -> std::result::Result<Value, ParseError> {
         let Value::Dict(d) = dict else {
             return Err(self.err(&format!("a dict as {what}"), dict.type_name()));
         };
@@ -180,14 +216,23 @@ impl<'l, 'a> Builder<'l, 'a> {
     }
 
     /// The interned traceback for a frames tuple, built once per distinct tuple.
+    #[inline]
     fn traceback(&mut self, tuple: u32, trace: usize) -> std::result::Result<u32, ParseError> {
         let cached = self.tuple_tbs[tuple as usize];
         if cached != NONE {
             return Ok(cached);
         }
+        self.new_traceback(tuple, trace)
+    }
+
+    #[cold]
+    fn new_traceback(&mut self, tuple: u32, trace: usize) -> std::result::Result<u32, ParseError> {
         let items = self.heap.tuple_items(tuple);
         if items.is_empty() {
-            return Err(self.err("at least one frame", format_args!("none at traces[{trace}]")));
+            return Err(self.err(
+                "at least one frame",
+                format_args!("none at traces[{trace}]"),
+            ));
         }
         let mut frames = Vec::with_capacity(items.len());
         for item in items {
@@ -217,14 +262,22 @@ impl<'l, 'a> Builder<'l, 'a> {
                 ));
             }
         };
-        let (Some(&Value::Str(s)), Some(&Value::Int(line)), 2) = (pair.first(), pair.get(1), pair.len()) else {
+        let (Some(&Value::Str(s)), Some(line), 2) = (
+            pair.first(),
+            pair.get(1).and_then(|&v| self.heap.as_int(v)),
+            pair.len(),
+        ) else {
             return Err(self.err(
                 "a (filename, lineno) frame",
                 format_args!("another tuple in traces[{trace}]"),
             ));
         };
-        let lineno = u32::try_from(line)
-            .map_err(|_| self.err("a line number in 0..2^32", format_args!("{line} in traces[{trace}]")))?;
+        let lineno = u32::try_from(line).map_err(|_| {
+            self.err(
+                "a line number in 0..2^32",
+                format_args!("{line} in traces[{trace}]"),
+            )
+        })?;
         let file = self.filename(s);
         let next = self.out.frames.len() as u32;
         let f = Frame { file, lineno };

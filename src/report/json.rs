@@ -99,17 +99,36 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
                 size_diff: diff.then_some(r.size_diff),
                 count: r.count,
                 count_diff: diff.then_some(r.count_diff),
-                traceback: frames.iter().map(|(f, l)| name(&site::frame_bytes(f, *l))).collect(),
+                traceback: frames
+                    .iter()
+                    .map(|(f, l)| name(&site::frame_bytes(f, *l)))
+                    .collect(),
             }
         })
         .collect();
     let doc = Doc {
-        schema: if diff { TM_DIFF_SCHEMA } else { TM_STATS_SCHEMA },
+        schema: if diff {
+            TM_DIFF_SCHEMA
+        } else {
+            TM_STATS_SCHEMA
+        },
         key: by.name(),
         cumulative: view.options.cumulative,
         filters: Filters {
-            include: view.options.filter.include.iter().map(|g| g.as_str().to_string()).collect(),
-            exclude: view.options.filter.exclude.iter().map(|g| g.as_str().to_string()).collect(),
+            include: view
+                .options
+                .filter
+                .include
+                .iter()
+                .map(|g| g.as_str().to_string())
+                .collect(),
+            exclude: view
+                .options
+                .filter
+                .exclude
+                .iter()
+                .map(|g| g.as_str().to_string())
+                .collect(),
             all_frames: view.options.filter.all_frames,
         },
         snapshots: view.snapshots.iter().map(snapshot).collect(),
@@ -120,7 +139,8 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
         rows_total: view.rows.len(),
         rows,
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -8,7 +8,11 @@ use crate::text;
 /// Text made safe inside a table cell's code span.
 pub fn cell_code(s: &str) -> String {
     let s = s.replace('|', "\\|");
-    if s.contains('`') { format!("`` {s} ``") } else { format!("`{s}`") }
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
 }
 
 /// A tracemalloc diff or statistics view as Markdown, with the first `top` rows (0 = all).
@@ -16,8 +20,15 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
     let diff = view.is_diff();
     let shown = site::shown(view, top);
     let mut out = String::new();
-    let what = if diff { "tracemalloc diff" } else { "tracemalloc statistics" };
-    out.push_str(&format!("### leakhunt: {what}, grouped by {}\n\n", site::describe_grouping(view)));
+    let what = if diff {
+        "tracemalloc diff"
+    } else {
+        "tracemalloc statistics"
+    };
+    out.push_str(&format!(
+        "### leakhunt: {what}, grouped by {}\n\n",
+        site::describe_grouping(view)
+    ));
     out.push_str("| Snapshot | Traces | Size | Traceback limit |\n|---|---:|---:|---:|\n");
     for s in &view.snapshots {
         out.push_str(&format!(
@@ -36,7 +47,9 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
             shown,
             view.rows.len()
         ));
-        out.push_str("| # | Site | Size | Δ Size | Count | Δ Count |\n|---:|---|---:|---:|---:|---:|\n");
+        out.push_str(
+            "| # | Site | Size | Δ Size | Count | Δ Count |\n|---:|---|---:|---:|---:|---:|\n",
+        );
     } else {
         out.push_str(&format!("\nTop {} of {} rows.\n\n", shown, view.rows.len()));
         out.push_str("| # | Site | Size | Count |\n|---:|---|---:|---:|\n");
@@ -54,7 +67,13 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
                 text::count(r.count_diff, true)
             ));
         } else {
-            out.push_str(&format!("| {} | {} | {} | {} |\n", i + 1, site, text::size(r.size, false), r.count));
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                i + 1,
+                site,
+                text::size(r.size, false),
+                r.count
+            ));
         }
     }
     if view.options.by == GroupBy::Traceback {

@@ -36,7 +36,11 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
     let shown = site::shown(view, top);
     let mut out = String::new();
     if diff {
-        out.push_str(&format!("old: {}\nnew: {}\n", describe(view.first()), describe(view.last())));
+        out.push_str(&format!(
+            "old: {}\nnew: {}\n",
+            describe(view.first()),
+            describe(view.last())
+        ));
         out.push_str(&format!(
             "grouped by {}: total {} ({}), {} traces ({}); top {} of {} rows\n",
             site::describe_grouping(view),
@@ -83,7 +87,11 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
             GroupBy::Traceback => site::traceback_text(view, r.key).join("\n"),
             _ => site::site_text(view, r.key),
         };
-        let mut row = vec![num((i + 1).to_string()), Cell::new(place), num(text::size(r.size, false))];
+        let mut row = vec![
+            num((i + 1).to_string()),
+            Cell::new(place),
+            num(text::size(r.size, false)),
+        ];
         if diff {
             row.push(num(text::size(r.size_diff, true)));
         }

@@ -111,3 +111,8 @@ doc = {
 with open(os.path.join(out, "expected.json"), "w") as f:
     json.dump(doc, f, indent=0)
 print("%s: %d and %d traces" % (out, len(a.traces), len(b.traces)))
+
+# A tiny dump (the first 40 traces of b), still written by CPython's own pickler: the bad-input
+# tests cut it at every byte offset.
+tiny = tracemalloc.Snapshot(b.traces._traces[:40], b.traceback_limit)
+tiny.dump(os.path.join(out, "tiny.pickle"))

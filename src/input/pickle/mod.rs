@@ -1,14 +1,16 @@
 //! A pickle-subset virtual machine: exactly the opcodes of `tracemalloc.Snapshot.dump()`
 //! (CPython 3.8–3.13), no import, no call. Any other global or a calling opcode is refused.
 
+pub mod memo;
 pub mod opcodes;
 pub mod operand;
 pub mod value;
 
 use crate::error::ParseError;
+use memo::Memo;
 use opcodes as op;
 use operand::Cursor;
-pub use value::{Class, Heap, Object, RawTrace, Value};
+pub use value::{Class, Heap, List, Object, RawTrace, Value};
 
 /// The result of running a pickle: the value STOP returned and the arenas behind it.
 pub struct Loaded<'a> {
@@ -40,7 +42,7 @@ struct Vm<'a> {
     heap: Heap<'a>,
     stack: Vec<Value>,
     marks: Vec<usize>,
-    memo: Vec<Value>,
+    memo: Memo,
 }
 
 const PROGRESS_EVERY: usize = 1 << 20;
@@ -52,7 +54,7 @@ impl<'a> Vm<'a> {
             heap: Heap::default(),
             stack: Vec::with_capacity(1024),
             marks: Vec::new(),
-            memo: Vec::new(),
+            memo: Memo::default(),
         }
     }
 
@@ -63,6 +65,9 @@ impl<'a> Vm<'a> {
             if at >= next_tick {
                 progress(at as u64);
                 next_tick = at + PROGRESS_EVERY;
+            }
+            if self.fused_traces() {
+                continue;
             }
             let code = self.cur.u8("a pickle opcode")?;
             if code == op::STOP {
@@ -78,12 +83,61 @@ impl<'a> Vm<'a> {
         }
     }
 
+    /// Decode whole trace tuples, one after another, while the bytes have exactly the layout
+    /// CPython writes; the result is what the single opcodes would have built. Returns whether
+    /// any was decoded (nothing is consumed otherwise).
+    fn fused_traces(&mut self) -> bool {
+        let mut any = false;
+        loop {
+            if !matches!(
+                self.cur.peek(),
+                Some(op::MARK | op::BININT1 | op::BININT2 | op::BININT)
+            ) {
+                return any;
+            }
+            let start = self.cur.pos();
+            let Some(t) = self.cur.try_fused(0, operand::fused_trace) else {
+                return any;
+            };
+            let trace = match (
+                self.memo.get(t.frames_memo as usize),
+                u32::try_from(t.domain),
+                u64::try_from(t.size),
+            ) {
+                (Some(Value::Tuple(frames)), Ok(domain), Ok(size))
+                    if t.total_nframe.is_none_or(|n| u32::try_from(n).is_ok()) =>
+                {
+                    RawTrace {
+                        size,
+                        frames,
+                        domain,
+                    }
+                }
+                _ => {
+                    // Same bytes, other values: let the single opcodes handle them.
+                    self.cur.rewind(start);
+                    return any;
+                }
+            };
+            let v = self.heap.push_trace(trace);
+            self.stack.push(v);
+            if t.memoize {
+                self.memo.push(v);
+            }
+            any = true;
+        }
+    }
+
     fn step(&mut self, code: u8, at: usize) -> Result<(), ParseError> {
         match code {
             op::PROTO => {
                 let v = self.cur.u8("a protocol number")?;
                 if v > 5 {
-                    return Err(ParseError::expected(at as u64 + 1, "pickle protocol 0-5", v));
+                    return Err(ParseError::expected(
+                        at as u64 + 1,
+                        "pickle protocol 0-5",
+                        v,
+                    ));
                 }
             }
             op::FRAME => {
@@ -95,7 +149,7 @@ impl<'a> Vm<'a> {
                 self.stack.push(Value::Dict(last_id(&self.heap.dicts)));
             }
             op::EMPTY_LIST => {
-                self.heap.lists.push(Vec::new());
+                self.heap.lists.push(List::default());
                 self.stack.push(Value::List(last_id(&self.heap.lists)));
             }
             op::EMPTY_TUPLE => {
@@ -111,7 +165,11 @@ impl<'a> Vm<'a> {
             op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
                 let n = (code - op::TUPLE1 + 1) as usize;
                 if self.stack.len() < n + self.floor() {
-                    return Err(ParseError::expected(at as u64, "tuple items on the stack", "too few"));
+                    return Err(ParseError::expected(
+                        at as u64,
+                        "tuple items on the stack",
+                        "too few",
+                    ));
                 }
                 let start = self.stack.len() - n;
                 let v = self.heap.new_tuple(&self.stack[start..]);
@@ -126,7 +184,9 @@ impl<'a> Vm<'a> {
             op::APPENDS => {
                 let start = self.pop_mark(at)?;
                 let list = self.list_at(start.checked_sub(1), at)?;
-                self.heap.lists[list].extend_from_slice(&self.stack[start..]);
+                for &item in &self.stack[start..] {
+                    self.heap.lists[list].push(item);
+                }
                 self.stack.truncate(start);
             }
             op::SETITEM => {
@@ -137,8 +197,12 @@ impl<'a> Vm<'a> {
             }
             op::SETITEMS => {
                 let start = self.pop_mark(at)?;
-                if (self.stack.len() - start) % 2 != 0 {
-                    return Err(ParseError::expected(at as u64, "key/value pairs", "an odd number of items"));
+                if !(self.stack.len() - start).is_multiple_of(2) {
+                    return Err(ParseError::expected(
+                        at as u64,
+                        "key/value pairs",
+                        "an odd number of items",
+                    ));
                 }
                 let dict = self.dict_at(start.checked_sub(1), at)?;
                 let pairs = self.stack[start..].chunks_exact(2).map(|p| (p[0], p[1]));
@@ -147,20 +211,22 @@ impl<'a> Vm<'a> {
             }
             op::BININT => {
                 let v = self.cur.i32("a 4-byte integer")?;
-                self.stack.push(Value::Int(v as i64));
+                let v = self.heap.int(v as i64);
+                self.stack.push(v);
             }
             op::BININT1 => {
                 let v = self.cur.u8("a 1-byte integer")?;
-                self.stack.push(Value::Int(v as i64));
+                self.stack.push(Value::Int(v as u32));
             }
             op::BININT2 => {
                 let v = self.cur.u16("a 2-byte integer")?;
-                self.stack.push(Value::Int(v as i64));
+                self.stack.push(Value::Int(v as u32));
             }
             op::LONG1 => {
                 let n = self.cur.u8("a LONG1 length")?;
                 let bytes = self.cur.take(n as u64, "LONG1 integer bytes")?;
-                self.stack.push(Value::Int(long_from_le(bytes, at)?));
+                let v = self.heap.int(long_from_le(bytes, at)?);
+                self.stack.push(v);
             }
             op::SHORT_BINUNICODE => {
                 let n = self.cur.u8("a string length")? as u64;
@@ -176,7 +242,11 @@ impl<'a> Vm<'a> {
             }
             op::MEMOIZE => {
                 if self.stack.len() <= self.floor() {
-                    return Err(ParseError::expected(at as u64, "a value to memoize", "an empty stack"));
+                    return Err(ParseError::expected(
+                        at as u64,
+                        "a value to memoize",
+                        "an empty stack",
+                    ));
                 }
                 let top = self.stack[self.stack.len() - 1];
                 self.memo.push(top);
@@ -193,9 +263,14 @@ impl<'a> Vm<'a> {
                 let name = self.pop(at, "a global's name")?;
                 let module = self.pop(at, "a global's module")?;
                 let (Value::Str(m), Value::Str(n)) = (module, name) else {
-                    return Err(ParseError::expected(at as u64, "two strings naming a global", "other values"));
+                    return Err(ParseError::expected(
+                        at as u64,
+                        "two strings naming a global",
+                        "other values",
+                    ));
                 };
-                let class = self.allow_global(self.heap.strs[m as usize], self.heap.strs[n as usize], at)?;
+                let class =
+                    self.allow_global(self.heap.strs[m as usize], self.heap.strs[n as usize], at)?;
                 self.stack.push(Value::Class(class));
             }
             op::GLOBAL => {
@@ -208,10 +283,18 @@ impl<'a> Vm<'a> {
                 let args = self.pop(at, "NEWOBJ arguments")?;
                 let cls = self.pop(at, "a class")?;
                 let Value::Class(class) = cls else {
-                    return Err(ParseError::expected(at as u64, "a class for NEWOBJ", cls.type_name()));
+                    return Err(ParseError::expected(
+                        at as u64,
+                        "a class for NEWOBJ",
+                        cls.type_name(),
+                    ));
                 };
                 if !matches!(args, Value::Tuple(_)) {
-                    return Err(ParseError::expected(at as u64, "an argument tuple", args.type_name()));
+                    return Err(ParseError::expected(
+                        at as u64,
+                        "an argument tuple",
+                        args.type_name(),
+                    ));
                 }
                 self.heap.objects.push(Object { class, state: None });
                 self.stack.push(Value::Object(last_id(&self.heap.objects)));
@@ -223,9 +306,19 @@ impl<'a> Vm<'a> {
                         self.heap.objects[o as usize].state = Some(state);
                     }
                     Some(v) => {
-                        return Err(ParseError::expected(at as u64, "an object to BUILD", v.type_name()));
+                        return Err(ParseError::expected(
+                            at as u64,
+                            "an object to BUILD",
+                            v.type_name(),
+                        ));
                     }
-                    None => return Err(ParseError::expected(at as u64, "an object to BUILD", "an empty stack")),
+                    None => {
+                        return Err(ParseError::expected(
+                            at as u64,
+                            "an object to BUILD",
+                            "an empty stack",
+                        ));
+                    }
                 }
             }
             other => return Err(refuse(other, at)),
@@ -256,16 +349,32 @@ impl<'a> Vm<'a> {
     fn list_at(&self, idx: Option<usize>, at: usize) -> Result<usize, ParseError> {
         match idx.and_then(|i| self.stack.get(i)) {
             Some(&Value::List(l)) => Ok(l as usize),
-            Some(v) => Err(ParseError::expected(at as u64, "a list to append to", v.type_name())),
-            None => Err(ParseError::expected(at as u64, "a list to append to", "an empty stack")),
+            Some(v) => Err(ParseError::expected(
+                at as u64,
+                "a list to append to",
+                v.type_name(),
+            )),
+            None => Err(ParseError::expected(
+                at as u64,
+                "a list to append to",
+                "an empty stack",
+            )),
         }
     }
 
     fn dict_at(&self, idx: Option<usize>, at: usize) -> Result<usize, ParseError> {
         match idx.and_then(|i| self.stack.get(i)) {
             Some(&Value::Dict(d)) => Ok(d as usize),
-            Some(v) => Err(ParseError::expected(at as u64, "a dict to set items in", v.type_name())),
-            None => Err(ParseError::expected(at as u64, "a dict to set items in", "an empty stack")),
+            Some(v) => Err(ParseError::expected(
+                at as u64,
+                "a dict to set items in",
+                v.type_name(),
+            )),
+            None => Err(ParseError::expected(
+                at as u64,
+                "a dict to set items in",
+                "an empty stack",
+            )),
         }
     }
 
@@ -278,7 +387,7 @@ impl<'a> Vm<'a> {
 
     fn push_memo(&mut self, i: usize, at: usize) -> Result<(), ParseError> {
         match self.memo.get(i) {
-            Some(&v) => {
+            Some(v) => {
                 self.stack.push(v);
                 Ok(())
             }
@@ -312,7 +421,9 @@ fn refuse(code: u8, at: usize) -> ParseError {
     if let Some((_, name)) = op::CALLING.iter().find(|(c, _)| *c == code) {
         return ParseError::at(
             at as u64,
-            format!("refusing pickle opcode {name}: it would call code, and tracemalloc dumps never use it"),
+            format!(
+                "refusing pickle opcode {name}: it would call code, and tracemalloc dumps never use it"
+            ),
         );
     }
     match op::name(code) {
@@ -356,7 +467,10 @@ mod tests {
 
     #[test]
     fn long1_sign_extension() {
-        assert_eq!(long_from_le(&[0xff, 0xff, 0xff, 0xff, 0x00], 0), Ok(0xffff_ffff));
+        assert_eq!(
+            long_from_le(&[0xff, 0xff, 0xff, 0xff, 0x00], 0),
+            Ok(0xffff_ffff)
+        );
         assert_eq!(long_from_le(&[0xff], 0), Ok(-1));
         assert_eq!(long_from_le(&[], 0), Ok(0));
         assert!(long_from_le(&[0; 9], 0).is_err());
@@ -397,12 +511,36 @@ mod tests {
     }
 
     #[test]
+    fn fused_and_single_opcodes_agree() {
+        // The same 4-tuple with BININT (not fused: a negative domain) and BININT1 (fused).
+        let frames = b"\x80\x05\x8c\x04a.pyK\x03\x86\x85\x94";
+        let mut fused = frames.to_vec();
+        fused.extend_from_slice(b"(K\x00K8h\x00K\x01t\x94h\x01.");
+        let l = run(&fused).unwrap();
+        assert_eq!(l.root, Value::Trace(0));
+        assert_eq!(
+            l.heap.traces[0],
+            RawTrace {
+                size: 56,
+                frames: 1,
+                domain: 0
+            }
+        );
+        let mut single = frames.to_vec();
+        single.extend_from_slice(b"(J\xff\xff\xff\xffK8h\x00K\x01t\x94h\x01.");
+        let l = run(&single).unwrap();
+        assert!(
+            matches!(l.root, Value::Tuple(_)),
+            "negative domain is no trace"
+        );
+    }
+
+    #[test]
     fn trace_shaped_tuples_are_compact() {
         // (0, 56, (("a.py", 3),), 1)
         let data = b"\x80\x05(K\x00K8\x8c\x04a.pyK\x03\x86\x85K\x01t.";
         let l = run(data).unwrap();
         assert_eq!(l.root, Value::Trace(0));
         assert_eq!(l.heap.traces[0].size, 56);
-        assert_eq!(l.heap.traces[0].total_nframe, 1);
     }
 }

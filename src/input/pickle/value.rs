@@ -28,11 +28,14 @@ impl Class {
     }
 }
 
-/// One value on the VM stack or in the memo; containers are indices into [`Heap`] arenas.
+/// One value on the VM stack or in the memo (8 bytes); containers and wide integers are
+/// indices into [`Heap`] arenas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value {
-    /// An integer that fits in 64 bits.
-    Int(i64),
+    /// An integer in `0..2^32`.
+    Int(u32),
+    /// Any other integer that fits in 64 bits: index into [`Heap::ints`].
+    WideInt(u32),
     /// A string: index into [`Heap::strs`].
     Str(u32),
     /// A tuple: index into [`Heap::tuples`].
@@ -53,7 +56,7 @@ impl Value {
     /// A short name of the value's type, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::WideInt(_) => "int",
             Value::Str(_) => "str",
             Value::Tuple(_) | Value::Trace(_) => "tuple",
             Value::List(_) => "list",
@@ -64,7 +67,7 @@ impl Value {
     }
 }
 
-/// A `(domain, size, frames[, total_nframe])` tuple, stored compactly.
+/// A `(domain, size, frames[, total_nframe])` tuple, stored compactly (16 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawTrace {
     /// Allocated bytes.
@@ -73,8 +76,56 @@ pub struct RawTrace {
     pub frames: u32,
     /// Memory domain (0 for Python's allocators).
     pub domain: u32,
-    /// Frames before truncation, or `u32::MAX` when the dump (3.8) has none.
-    pub total_nframe: u32,
+}
+
+/// A list's items; consecutive traces (`Trace(i)`, `Trace(i+1)`, ...) are kept as one run.
+#[derive(Default, Debug)]
+pub struct List {
+    parts: Vec<(Value, u32)>,
+    len: usize,
+}
+
+impl List {
+    /// Append an item.
+    pub fn push(&mut self, v: Value) {
+        self.len += 1;
+        if let (Value::Trace(t), Some((Value::Trace(first), run))) = (v, self.parts.last_mut())
+            && first.checked_add(*run) == Some(t)
+        {
+            *run += 1;
+            return;
+        }
+        self.parts.push((v, 1));
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// When the list is exactly `Trace(0), Trace(1), ..., Trace(n-1)`, that `n`.
+    pub fn as_trace_range(&self) -> Option<usize> {
+        match self.parts.as_slice() {
+            [] => Some(0),
+            [(Value::Trace(0), n)] => Some(*n as usize),
+            _ => None,
+        }
+    }
+
+    /// The items in order.
+    pub fn iter(&self) -> impl Iterator<Item = Value> + '_ {
+        self.parts.iter().flat_map(|&(v, n)| {
+            (0..n).map(move |k| match v {
+                Value::Trace(t) => Value::Trace(t + k),
+                other => other,
+            })
+        })
+    }
 }
 
 /// An instance of an allowed class and the state BUILD gave it.
@@ -97,8 +148,10 @@ pub struct Heap<'a> {
     pub items: Vec<Value>,
     /// Trace-shaped tuples.
     pub traces: Vec<RawTrace>,
+    /// Integers outside `0..2^32`.
+    pub ints: Vec<i64>,
     /// Lists.
-    pub lists: Vec<Vec<Value>>,
+    pub lists: Vec<List>,
     /// Dicts as key/value pairs in insertion order.
     pub dicts: Vec<Vec<(Value, Value)>>,
     /// Instances of allowed classes.
@@ -112,29 +165,57 @@ impl<'a> Heap<'a> {
         &self.items[start as usize..(start + len) as usize]
     }
 
+    /// An integer value.
+    pub fn int(&mut self, v: i64) -> Value {
+        match u32::try_from(v) {
+            Ok(small) => Value::Int(small),
+            Err(_) => {
+                self.ints.push(v);
+                Value::WideInt((self.ints.len() - 1) as u32)
+            }
+        }
+    }
+
+    /// The integer a value holds, if it is one.
+    pub fn as_int(&self, v: Value) -> Option<i64> {
+        match v {
+            Value::Int(i) => Some(i as i64),
+            Value::WideInt(i) => Some(self.ints[i as usize]), // ok: ids come from this heap
+            _ => None,
+        }
+    }
+
     /// Store a tuple, choosing the compact trace form when the items have its shape.
     pub fn new_tuple(&mut self, items: &[Value]) -> Value {
-        if let Some(trace) = as_trace(items) {
-            self.traces.push(trace);
-            return Value::Trace((self.traces.len() - 1) as u32);
+        if let Some(trace) = self.as_trace(items) {
+            return self.push_trace(trace);
         }
         let start = self.items.len() as u32;
         self.items.extend_from_slice(items);
         self.tuples.push((start, items.len() as u32));
         Value::Tuple((self.tuples.len() - 1) as u32)
     }
-}
 
-fn as_trace(items: &[Value]) -> Option<RawTrace> {
-    let (domain, size, frames, total) = match *items {
-        [Value::Int(d), Value::Int(s), Value::Tuple(f)] => (d, s, f, u32::MAX as i64),
-        [Value::Int(d), Value::Int(s), Value::Tuple(f), Value::Int(t)] => (d, s, f, t),
-        _ => return None,
-    };
-    Some(RawTrace {
-        domain: u32::try_from(domain).ok()?,
-        size: u64::try_from(size).ok()?,
-        frames,
-        total_nframe: u32::try_from(total).ok()?,
-    })
+    /// Store a trace-shaped tuple.
+    pub fn push_trace(&mut self, trace: RawTrace) -> Value {
+        self.traces.push(trace);
+        Value::Trace((self.traces.len() - 1) as u32)
+    }
+
+    /// The trace form of `(domain, size, frames[, total_nframe])` with non-negative ints.
+    pub fn as_trace(&self, items: &[Value]) -> Option<RawTrace> {
+        let (domain, size, frames) = match *items {
+            [d, s, Value::Tuple(f)] => (d, s, f),
+            [d, s, Value::Tuple(f), t] => {
+                u32::try_from(self.as_int(t)?).ok()?;
+                (d, s, f)
+            }
+            _ => return None,
+        };
+        Some(RawTrace {
+            domain: u32::try_from(self.as_int(domain)?).ok()?,
+            size: u64::try_from(self.as_int(size)?).ok()?,
+            frames,
+        })
+    }
 }
