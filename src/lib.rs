@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod graph;
 pub mod input;
 pub mod memory;
 pub mod progress;

@@ -1,6 +1,7 @@
 //! Readers: bytes in, model values out. Every error names the file, offset and expectation.
 
 pub mod pickle;
+pub mod snap;
 pub mod source;
 pub mod tracemalloc;
 

@@ -144,3 +144,56 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
     s.push('\n');
     s
 }
+
+/// Schema id of `leakhunt stats` on a `.snap`.
+pub const SNAP_STATS_SCHEMA: &str = "leakhunt.snap-stats/1";
+
+#[derive(Serialize)]
+struct TypeJson<'a> {
+    #[serde(rename = "type")]
+    name: &'a str,
+    count: u64,
+    size: u64,
+}
+
+/// `.snap` statistics as JSON, with the first `top` types of each list (0 = all).
+pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> String {
+    let cut = |v: &'_ [crate::analysis::snap_stats::TypeRow]| -> Vec<serde_json::Value> {
+        let n = if top == 0 { v.len() } else { top.min(v.len()) };
+        v[..n]
+            .iter()
+            .map(|r| {
+                serde_json::json!(TypeJson {
+                    name: &r.name,
+                    count: r.count,
+                    size: r.size
+                })
+            })
+            .collect()
+    };
+    let roots: serde_json::Map<String, serde_json::Value> = s
+        .roots
+        .iter()
+        .map(|(k, c)| (k.clone(), serde_json::json!(c)))
+        .collect();
+    let doc = serde_json::json!({
+        "schema": SNAP_STATS_SCHEMA,
+        "path": s.path.display().to_string(),
+        "objects": s.objects,
+        "edges": s.edges,
+        "weak_edges": s.weak_edges,
+        "bytes": s.bytes,
+        "gc_tracked": s.gc_tracked,
+        "types": s.types,
+        "strings": s.strings,
+        "with_alloc_site": s.with_alloc_site,
+        "roots": roots,
+        "types_by_count": cut(&s.by_count),
+        "types_by_size": cut(&s.by_size),
+        "meta": s.meta,
+    });
+    let mut out =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    out.push('\n');
+    out
+}

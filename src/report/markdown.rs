@@ -92,3 +92,47 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
     }
     out
 }
+
+/// `.snap` statistics as Markdown, with the first `top` types of each list (0 = all).
+pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> String {
+    let mut out = format!(
+        "### leakhunt: snapshot {}\n\n",
+        cell_code(&s.path.display().to_string())
+    );
+    out.push_str(&format!("{}\n\n", super::table::describe_meta(&s.meta)));
+    out.push_str(&format!(
+        "**{}** objects, **{}** (`sys.getsizeof`), {} references ({} weak), {} types.\n\n",
+        s.objects,
+        text::size(s.bytes as i64, false),
+        s.edges,
+        s.weak_edges,
+        s.types
+    ));
+    out.push_str("| Root kind | Roots |\n|---|---:|\n");
+    for (k, c) in &s.roots {
+        out.push_str(&format!("| {k} | {c} |\n"));
+    }
+    for (title, rows) in [
+        ("Top types by count", &s.by_count),
+        ("Top types by size", &s.by_size),
+    ] {
+        let n = if top == 0 {
+            rows.len()
+        } else {
+            top.min(rows.len())
+        };
+        out.push_str(&format!(
+            "\n#### {title}\n\n| # | Type | Count | Size |\n|---:|---|---:|---:|\n"
+        ));
+        for (i, r) in rows[..n].iter().enumerate() {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                i + 1,
+                cell_code(&r.name),
+                r.count,
+                text::size(r.size as i64, false)
+            ));
+        }
+    }
+    out
+}

@@ -107,3 +107,71 @@ pub fn tm_view(view: &TmView, top: usize) -> String {
     out.push('\n');
     out
 }
+
+/// One line describing a snapshot's META: Python, pid, step, label.
+pub fn describe_meta(meta: &serde_json::Value) -> String {
+    let get = |k: &str| meta.get(k).cloned().unwrap_or(serde_json::Value::Null);
+    let mut parts = vec![format!(
+        "{} {}",
+        get("implementation").as_str().unwrap_or("python"),
+        get("python_version").as_str().unwrap_or("?")
+    )];
+    if let Some(pid) = get("pid").as_u64() {
+        parts.push(format!("pid {pid}"));
+    }
+    if let Some(step) = get("step").as_i64() {
+        parts.push(format!("step {step}"));
+    }
+    if let Some(label) = get("label").as_str() {
+        parts.push(format!("label {label:?}"));
+    }
+    if let Some(t) = get("time").as_f64() {
+        parts.push(format!("time {t:.0}"));
+    }
+    if get("fork").as_bool() == Some(true) {
+        parts.push("forked dump".into());
+    }
+    if get("tracemalloc").as_bool() == Some(true) {
+        parts.push("with allocation sites".into());
+    }
+    parts.join(", ")
+}
+
+/// `.snap` statistics as tables, with the first `top` types of each list (0 = all).
+pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> String {
+    let mut out = format!("{}\n{}\n", s.path.display(), describe_meta(&s.meta));
+    out.push_str(&format!(
+        "{} objects ({} tracked by the GC), {} in sys.getsizeof, {} references ({} weak), {} types\n",
+        s.objects,
+        s.gc_tracked,
+        text::size(s.bytes as i64, false),
+        s.edges,
+        s.weak_edges,
+        s.types
+    ));
+    let roots: Vec<String> = s.roots.iter().map(|(k, c)| format!("{c} {k}")).collect();
+    out.push_str(&format!("roots: {}\n", roots.join(", ")));
+    for (title, rows) in [
+        ("Top types by count", &s.by_count),
+        ("Top types by size", &s.by_size),
+    ] {
+        let n = if top == 0 {
+            rows.len()
+        } else {
+            top.min(rows.len())
+        };
+        let mut t = new_table();
+        t.set_header(vec!["#", "Type", "Count", "Size", "Average"]);
+        for (i, r) in rows[..n].iter().enumerate() {
+            t.add_row(vec![
+                num((i + 1).to_string()),
+                Cell::new(&r.name),
+                num(r.count.to_string()),
+                num(text::size(r.size as i64, false)),
+                num(text::size((r.size / r.count.max(1)) as i64, false)),
+            ]);
+        }
+        out.push_str(&format!("\n{title}\n{t}\n"));
+    }
+    out
+}
