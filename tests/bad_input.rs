@@ -10,9 +10,17 @@ use std::path::Path;
 fn assert_one_line_error(args: &[&std::ffi::OsStr], what: &str, must_contain: &[&str]) {
     let out = leakhunt(args);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{what}: exit code; stderr {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: exit code; stderr {err}"
+    );
     assert!(!err.contains("panicked"), "{what}: panic: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{what}: one line expected, got {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{what}: one line expected, got {err}"
+    );
     for s in must_contain {
         assert!(err.contains(s), "{what}: {s:?} not in {err}");
     }
@@ -33,12 +41,23 @@ fn tiny() -> Vec<u8> {
 fn every_truncation_of_a_real_dump_is_an_error_with_an_offset() {
     for v in VERSIONS {
         let good = std::fs::read(testdata(&format!("tracemalloc/{v}/tiny.pickle"))).unwrap();
-        assert!(tracemalloc::read(&good, &mut |_| {}).is_ok(), "{v}: the whole file reads");
+        assert!(
+            tracemalloc::read(&good, &mut |_| {}).is_ok(),
+            "{v}: the whole file reads"
+        );
         for cut in 0..good.len() {
             let e = tracemalloc::read(&good[..cut], &mut |_| {}).err();
             let e = e.unwrap_or_else(|| panic!("{v}: cut at {cut} was accepted"));
-            assert!(e.offset <= cut as u64, "{v}: cut {cut}: offset {} past the end", e.offset);
-            assert!(e.message.starts_with("expected"), "{v}: cut {cut}: {}", e.message);
+            assert!(
+                e.offset <= cut as u64,
+                "{v}: cut {cut}: offset {} past the end",
+                e.offset
+            );
+            assert!(
+                e.message.starts_with("expected"),
+                "{v}: cut {cut}: {}",
+                e.message
+            );
         }
     }
 }
@@ -77,7 +96,7 @@ fn cut_files_fail_through_the_binary_too() {
     for cut in [1, 2, 10, good.len() / 2, good.len() - 1] {
         let p = write(dir.path(), "cut.pickle", &good[..cut]);
         assert_one_line_error(
-            &[ "diff".as_ref(), p.as_os_str(), other.as_os_str()],
+            &["diff".as_ref(), p.as_os_str(), other.as_os_str()],
             &format!("cut at {cut}"),
             &["cut.pickle", "at byte", "expected"],
         );
@@ -92,7 +111,9 @@ fn hostile_pickles_are_refused_by_name_and_never_run() {
     let other = testdata("tracemalloc/3.12/b.pickle");
     // What pickle.dumps writes for these, byte for byte.
     let proto0 = format!("cos\nsystem\n(S'touch {m}'\ntR.").into_bytes();
-    let mut proto5 = b"\x80\x05\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94".to_vec();
+    let mut proto5 =
+        b"\x80\x05\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94"
+            .to_vec();
     let arg = format!("touch {m}");
     proto5.push(0x8c);
     proto5.push(arg.len() as u8);
@@ -124,7 +145,12 @@ fn a_plain_dict_pickle_is_the_wrong_kind() {
     assert_one_line_error(
         &["diff".as_ref(), p.as_os_str(), other.as_os_str()],
         "plain dict",
-        &["dict.pickle", "at byte 25", "expected a tracemalloc.Snapshot", "found dict"],
+        &[
+            "dict.pickle",
+            "at byte 25",
+            "expected a tracemalloc.Snapshot",
+            "found dict",
+        ],
     );
 }
 
@@ -136,12 +162,28 @@ fn empty_missing_directory_and_garbage() {
     let text = write(dir.path(), "notes.txt", b"hello world\n");
     let missing = dir.path().join("missing.pickle");
     for (p, what, needles) in [
-        (empty, "empty", vec!["empty.pickle", "at byte 0", "an empty file"]),
-        (missing, "missing", vec!["missing.pickle", "at byte 0", "no such file"]),
-        (dir.path().to_path_buf(), "directory", vec!["at byte 0", "a directory"]),
+        (
+            empty,
+            "empty",
+            vec!["empty.pickle", "at byte 0", "an empty file"],
+        ),
+        (
+            missing,
+            "missing",
+            vec!["missing.pickle", "at byte 0", "no such file"],
+        ),
+        (
+            dir.path().to_path_buf(),
+            "directory",
+            vec!["at byte 0", "a directory"],
+        ),
         (text, "text", vec!["notes.txt", "at byte 0", "expected"]),
     ] {
-        assert_one_line_error(&["diff".as_ref(), p.as_os_str(), other.as_os_str()], what, &needles);
+        assert_one_line_error(
+            &["diff".as_ref(), p.as_os_str(), other.as_os_str()],
+            what,
+            &needles,
+        );
         assert_one_line_error(&["stats".as_ref(), p.as_os_str()], what, &needles);
     }
 }
@@ -150,7 +192,14 @@ fn empty_missing_directory_and_garbage() {
 fn cumulative_traceback_is_a_usage_error() {
     let a = testdata("tracemalloc/3.12/a.pickle");
     assert_one_line_error(
-        &["diff".as_ref(), a.as_os_str(), a.as_os_str(), "--group-by".as_ref(), "traceback".as_ref(), "--cumulative".as_ref()],
+        &[
+            "diff".as_ref(),
+            a.as_os_str(),
+            a.as_os_str(),
+            "--group-by".as_ref(),
+            "traceback".as_ref(),
+            "--cumulative".as_ref(),
+        ],
         "cumulative traceback",
         &["--cumulative"],
     );

@@ -243,7 +243,7 @@ pub fn read_directory(data: &[u8], h: &Header) -> Result<Vec<Section>, ParseErro
                 byte_len,
             ));
         }
-        if offset % 8 != 0 {
+        if !offset.is_multiple_of(8) {
             return Err(ParseError::expected(
                 at + 8,
                 "a section offset that is a multiple of 8",

@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod layout;
 mod validate;
+pub mod writer;
 
 use super::Source;
 use crate::error::{ParseError, Result};
