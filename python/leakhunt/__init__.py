@@ -1,0 +1,63 @@
+"""leakhunt: dump a CPython heap to a `.snap` file for offline leak analysis.
+
+    import leakhunt
+    leakhunt.dump("/tmp/app-1.snap", step=1, label="after warm-up")
+
+The format is specified in formats/snap.md. The dumper uses the standard library only,
+never runs application code (no repr, __eq__, __hash__, __getattr__, properties), never
+calls gc.collect(), keeps no reference to what it inspected, and never raises into the
+application: on failure it prints one line to stderr and returns None. KeyboardInterrupt is
+the one exception that propagates (after the temporary file is removed and the GC state
+restored), so Ctrl-C still stops a long dump.
+"""
+
+import gc
+import os
+import sys
+
+from .dumper import DUMPER_VERSION as __version__, take_snapshot
+
+__all__ = ["dump", "__version__"]
+
+
+def dump(path, step=None, label=None, fork=False, values=False, wait=False):
+    """Write a snapshot of the heap to `path`.
+
+    step, label: recorded in the snapshot's META (ordering and naming snapshots).
+    fork: walk and write in a forked child (POSIX); the application pauses only for
+        `fork()`. The child's memory grows to about the heap's size while it walks.
+    values: also record short previews of str/bytes/int/float values (off by default,
+        so secrets do not end up in bug reports).
+    wait: with fork=True, wait for the child and report its counts.
+
+    Returns a dict {path, objects, edges, bytes, seconds, ...} (fork mode without wait:
+    objects/edges/bytes/seconds are None, plus pid, pause_ms, fork_ms), or None on failure.
+    """
+    try:
+        path = os.fsdecode(os.fspath(path))
+        if fork:
+            if not hasattr(os, "fork"):
+                raise OSError("fork=True needs os.fork (POSIX)")
+            from .forkdump import dump_forked
+            return dump_forked(path, step, label, values, wait)
+        return _dump_here(path, step, label, values)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:
+        try:
+            sys.stderr.write("leakhunt: dump to %r failed: %s: %s\n" % (path, type(e).__name__, e))
+        except BaseException:
+            pass
+        return None
+
+
+def _dump_here(path, step, label, values):
+    from .roots import thread_stacks
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        return take_snapshot(path, step, label, values, thread_stacks(), False,
+                             {"fork": False, "pid": os.getpid(), "gc_enabled": gc_was})
+    finally:
+        if gc_was:
+            gc.enable()

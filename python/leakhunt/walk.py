@@ -1,0 +1,687 @@
+"""The heap walk: every object once, its references as labelled edges (formats/snap.md §4, §8).
+
+The walker keeps every object it found in one list (`objs`, whose positions are the object
+ids) and the edges in flat arrays. Its own containers are created after `gc.get_objects()`
+and are referenced only from the dumper's frames, which are never walked, so they stay out of
+the graph. No user code runs: see `typeplans` and `strings` for how names are read."""
+
+import gc
+from array import array
+from itertools import accumulate, compress, repeat
+from operator import is_, not_, sub
+
+from . import snapformat as F
+from . import typeplans as P
+from .strings import key_text
+
+CHUNK = 65536        # objects processed between two discovery passes
+_RUN = 4096          # length of the prebuilt kind/label runs
+
+_ZEROS = bytes(_RUN)
+_INDEX_KINDS = bytes((F.INDEX,)) * _RUN
+_SET_KINDS = bytes((F.SET_ITEM,)) * _RUN
+_KEY_KINDS = bytes((F.DICT_KEY,)) * _RUN
+_VALUE_KINDS = bytes((F.DICT_VALUE,)) * _RUN
+_NONES = array("I", [F.NONE]) * _RUN
+_INDEXES = array("I", range(_RUN))
+
+_ref_call = P.ReferenceType.__call__
+_func_closure = P.FunctionType.__dict__["__closure__"].__get__
+_func_code = P.FunctionType.__dict__["__code__"].__get__
+_FUNC_ATTRS = ("__code__", "__globals__", "__defaults__", "__kwdefaults__", "__closure__",
+               "__module__", "__name__", "__qualname__", "__doc__")
+_CLASS_ATTRS = ("__mro__", "__bases__", "__base__")
+
+
+def _kind_run(prebuilt, kind, k):
+    return prebuilt[:k] if k <= _RUN else bytes((kind,)) * k
+
+
+def _none_run(k):
+    return _NONES[:k] if k <= _RUN else array("I", [F.NONE]) * k
+
+
+class Walker:
+    """Walks the heap from a seed list; results are left in attributes (see `finish`)."""
+
+    def __init__(self, strings, in_fork_child):
+        self.strings = strings
+        self.in_fork_child = in_fork_child
+        self.objs = []            # every object found; position = object index
+        self.queue = []           # the objects with referents, to process (index order)
+        self.queue_index = array("Q")  # object index of each queue entry
+        self.seen = {}            # id(obj) -> object index
+        self.edges = []           # edge targets (objects) of the current chunk
+        self.targets = array("I")  # edge target indices of the chunks already discovered
+        self.pos = 0              # queue[:pos] are processed
+        self.kinds = bytearray()
+        self.labels = array("I")
+        self.offsets = array("Q")
+        self.plans = {}           # id(type) -> plan number
+        self.atom_types = set()   # id(type) of ATOM plan types
+        self.class_infos = {}     # id(type) -> ClassInfo
+        self.key_sids = {}        # id(dict key) -> string id of its key label
+        self.name_sids = {}       # id(str) -> string id of that text (attribute names)
+        self.attr_texts = {}      # string id -> candidate attribute name (3.11+ in-process)
+        self.closures = []        # (id(closure tuple), (string ids of co_freevars))
+        intern = strings.intern
+        self.func_attrs = [(P.FunctionType.__dict__[a].__get__, intern(a)) for a in _FUNC_ATTRS]
+        self.class_attrs = [(type.__dict__[a].__get__, intern(a)) for a in _CLASS_ATTRS]
+        self.frame_attrs = [(P.FrameType.__dict__[a].__get__, intern(a))
+                            for a in ("f_code", "f_globals", "f_builtins")]
+        self.code_attrs = [(P.CodeType.__dict__[a].__get__, intern(a)) for a in P.CODE_FIELDS]
+        self.sid_f_locals = intern("f_locals")
+        self.sid_f_back = intern("f_back")
+        self.sid_dict = intern("__dict__")
+        self.sid_self = intern("__self__")
+        self.sid_func = intern("__func__")
+
+    # -- seeding -------------------------------------------------------------------------
+
+    def seed(self, objs):
+        """Start from `objs` (the list from gc.get_objects(); it becomes the object list)."""
+        self.objs = objs
+        self.queue = list(objs)
+        self.queue_index = array("Q", range(len(objs)))
+        self.seen = dict(zip(map(id, objs), range(len(objs))))
+
+    def add(self, obj):
+        """Add one object (a root found outside gc.get_objects()); return its index.
+        Only valid before `walk`."""
+        i = self.seen.get(id(obj))
+        if i is None:
+            i = self.seen[id(obj)] = len(self.objs)
+            self.objs.append(obj)
+            self.queue.append(obj)
+            self.queue_index.append(i)
+        return i
+
+    # -- the walk ------------------------------------------------------------------------
+
+    def walk(self):
+        """Process every object, appending newly discovered ones, until none is left."""
+        objs = self.queue
+        get_referents = gc.get_referents
+        plans_get = self.plans.get
+        edges = self.edges
+        e_extend = edges.extend
+        k_extend = self.kinds.extend
+        l_extend = self.labels.extend
+        offs_append = self.offsets.append
+        targets = self.targets
+        key_sids_get = self.key_sids.get
+        dict_items = dict.items
+        special = self._special
+        instance = self._instance
+        ATOM, PLAIN, SEQ, DICT, INSTANCE = P.ATOM, P.PLAIN, P.SEQ, P.DICT, P.INSTANCE
+        RUN = _RUN
+        ZEROS, NONES, IKINDS, INDEXES = _ZEROS, _NONES, _INDEX_KINDS, _INDEXES
+        KKINDS, VKINDS = _KEY_KINDS, _VALUE_KINDS
+        while self.pos < len(objs):
+            chunk = objs[self.pos:self.pos + CHUNK]
+            self.pos += len(chunk)
+            base = len(targets)
+            for o in chunk:
+                offs_append(base + len(edges))
+                t = type(o)
+                p = plans_get(id(t))
+                if p is None:
+                    p = self._plan(t)
+                if p == SEQ:
+                    # items in index order (gc.get_referents lists a list or tuple
+                    # backwards); one C call, so a thread cannot resize it midway
+                    before = len(edges)
+                    e_extend(o)
+                    k = len(edges) - before
+                    if k:
+                        if k <= RUN:
+                            k_extend(IKINDS[:k])
+                            l_extend(INDEXES[:k])
+                        else:
+                            k_extend(bytes((F.INDEX,)) * k)
+                            l_extend(array("I", range(k)))
+                elif p == DICT:
+                    items = list(dict_items(o))
+                    if items:
+                        ks, vs = zip(*items)
+                        k = len(ks)
+                        e_extend(ks)
+                        e_extend(vs)
+                        if k <= RUN:
+                            k_extend(KKINDS[:k])
+                            k_extend(VKINDS[:k])
+                        else:
+                            k_extend(bytes((F.DICT_KEY,)) * k + bytes((F.DICT_VALUE,)) * k)
+                        labs = list(map(key_sids_get, map(id, ks)))
+                        if None in labs:
+                            labs = self._key_labels(ks, labs)
+                        l_extend(labs)
+                        l_extend(labs)
+                elif p == INSTANCE:
+                    instance(o, t)
+                elif p == PLAIN:
+                    refs = get_referents(o)
+                    if refs:
+                        k = len(refs)
+                        e_extend(refs)
+                        if k <= RUN:
+                            k_extend(ZEROS[:k])
+                            l_extend(NONES[:k])
+                        else:
+                            k_extend(bytes(k))
+                            l_extend(array("I", [F.NONE]) * k)
+                elif p != ATOM:
+                    special(o, t, p)
+            self._discover()
+
+    def _discover(self):
+        """Turn the chunk's edge targets into object indices, numbering the objects not
+        seen yet and queueing those that have referents (atoms are never processed).
+        One dict lookup per edge; everything in C-level bulk operations."""
+        fresh = self.edges
+        if not fresh:
+            return
+        seen = self.seen
+        fresh_ids = list(map(id, fresh))
+        index = list(map(seen.get, fresh_ids))
+        if None in index:
+            missing = list(compress(range(len(index)), map(is_, index, repeat(None))))
+            found = list(map(fresh.__getitem__, missing))
+            new = list(dict(zip(map(id, found), found)).values())  # one entry per object
+            del found
+            self._number(new)
+            for _ in map(index.__setitem__, missing,
+                         map(seen.__getitem__, map(fresh_ids.__getitem__, missing))):
+                pass
+        self.targets.extend(index)
+        fresh.clear()
+
+    def _number(self, new):
+        """Give `new` objects the next indices; queue those that have referents."""
+        type_ids = list(map(id, map(type, new)))
+        unknown = set(type_ids).difference(self.plans)
+        if unknown:
+            types = dict(zip(type_ids, map(type, new)))
+            for tid in unknown:
+                self._plan(types[tid])
+        objs = self.objs
+        numbers = range(len(objs), len(objs) + len(new))
+        self.seen.update(zip(map(id, new), numbers))
+        objs.extend(new)
+        is_atom = list(map(self.atom_types.__contains__, type_ids))
+        if True in is_atom:
+            walk_it = list(map(not_, is_atom))
+            self.queue.extend(compress(new, walk_it))
+            self.queue_index.extend(compress(numbers, walk_it))
+        else:
+            self.queue.extend(new)
+            self.queue_index.extend(numbers)
+
+    def _plan(self, t):
+        p = P.plan_for(t)
+        if p == P.ATOM:
+            self.atom_types.add(id(t))
+        elif p == P.INSTANCE:
+            self.class_infos[id(t)] = P.ClassInfo(t, self.in_fork_child)
+        self.plans[id(t)] = p
+        return p
+
+    def _key_labels(self, keys, labs):
+        """Fill the missing key label ids of `labs` (cache misses)."""
+        intern = self.strings.intern
+        key_sids = self.key_sids
+        for j, sid in enumerate(labs):
+            if sid is None:
+                k = keys[j]
+                sid = key_sids[id(k)] = intern(key_text(k))
+                labs[j] = sid
+        return labs
+
+    def name_sid(self, name):
+        """String id of an attribute/variable name (cached by the str object's id)."""
+        sid = self.name_sids.get(id(name))
+        if sid is None:
+            text = name if type(name) is str else key_text(name)
+            sid = self.name_sids[id(name)] = self.strings.intern(text)
+        return sid
+
+    def _emit(self, targets, kinds, labels):
+        """Append edges given as parallel lists (targets are objects)."""
+        if targets:
+            self.edges.extend(targets)
+            self.kinds.extend(kinds)
+            self.labels.extend(labels)
+
+    # -- the less frequent types -----------------------------------------------------------
+
+    def _special(self, o, t, p):
+        if p == P.INSTANCE:
+            self._instance(o, t)
+        elif p == P.FUNCTION:
+            self._function(o)
+        elif p == P.METHOD:
+            refs = gc.get_referents(o)
+            f, s = o.__func__, o.__self__
+            kinds, labels = [], []
+            for r in refs:
+                if r is f:
+                    kinds.append(F.METHOD_FUNC)
+                    labels.append(self.sid_func)
+                elif r is s:
+                    kinds.append(F.METHOD_SELF)
+                    labels.append(self.sid_self)
+                else:
+                    kinds.append(F.OTHER)
+                    labels.append(F.NONE)
+            self._emit(refs, kinds, labels)
+        elif p == P.CELL:
+            refs = gc.get_referents(o)
+            self._emit(refs, [F.CELL_CONTENTS] * len(refs), [F.NONE] * len(refs))
+        elif p == P.SET:
+            refs = gc.get_referents(o)
+            k = len(refs)
+            self._emit(refs, _kind_run(_SET_KINDS, F.SET_ITEM, k), _none_run(k))
+        elif p == P.CLASSOBJ:
+            self._class(o, t)
+        elif p == P.CODE:
+            fields = [get(o) for get, _ in self.code_attrs]
+            self._emit(fields, [F.ATTRIBUTE] * len(fields), [sid for _, sid in self.code_attrs])
+        elif p == P.MODULE:
+            refs = gc.get_referents(o)
+            self._emit_with_dict(refs, [], [], refs, F.OTHER)
+        elif p == P.FRAME:
+            self._frame(o)
+        elif p == P.WEAKREF:
+            refs = gc.get_referents(o)
+            self._emit(refs, [F.OTHER] * len(refs), [F.NONE] * len(refs))
+            self._weak_edge(o)
+        elif p == P.DICTSUB:
+            self._dict_subclass(o, gc.get_referents(o), [], [], [])
+        else:
+            refs = gc.get_referents(o)
+            self._emit(refs, [F.OTHER] * len(refs), [F.NONE] * len(refs))
+
+    def _emit_with_dict(self, refs, kinds, labels, tail, other_kind):
+        """Emit `refs`; the first exact dict in `tail` is the INSTANCE_DICT."""
+        found = False
+        for r in tail:
+            if not found and type(r) is dict:
+                kinds.append(F.INSTANCE_DICT)
+                labels.append(self.sid_dict)
+                found = True
+            else:
+                kinds.append(other_kind)
+                labels.append(F.NONE)
+        self._emit(refs, kinds, labels)
+
+    def _weak_edge(self, o):
+        try:
+            referent = _ref_call(o)
+        except Exception:
+            return
+        if referent is not None:
+            self._emit([referent], [F.WEAK], [F.NONE])
+
+    def _function(self, o):
+        refs = gc.get_referents(o)
+        named = {}
+        for get, sid in self.func_attrs:
+            v = get(o)
+            if v is not None:
+                named.setdefault(id(v), sid)
+        kinds, labels = [], []
+        for r in refs:
+            sid = named.get(id(r))
+            kinds.append(F.OTHER if sid is None else F.ATTRIBUTE)
+            labels.append(F.NONE if sid is None else sid)
+        self._emit(refs, kinds, labels)
+        closure = _func_closure(o)
+        if closure:
+            free = _func_code(o).co_freevars
+            if len(free) == len(closure):
+                self.closures.append((id(closure), tuple(map(self.name_sid, free))))
+
+    def _class(self, o, t):
+        refs = gc.get_referents(o)
+        if not refs:
+            # a static (C) type reports no referents: add what it owns ourselves
+            try:
+                refs = gc.get_referents(P.class_namespace(o))
+                refs += [get(o) for get, _ in self.class_attrs]
+            except Exception:
+                refs = []
+            refs = [r for r in refs if r is not None]
+        named = {}
+        for get, sid in self.class_attrs:
+            try:
+                v = get(o)
+            except Exception:
+                continue
+            if v is not None:
+                named.setdefault(id(v), sid)
+        ns = P.class_namespace(o)
+        kinds, labels = [], []
+        for r in refs:
+            sid = named.get(id(r))
+            if sid is not None:
+                kinds.append(F.ATTRIBUTE)
+                labels.append(sid)
+            elif r is t:
+                kinds.append(F.CLASS)
+                labels.append(F.NONE)
+            elif type(r) is dict and _same_keys(r, ns):
+                kinds.append(F.INSTANCE_DICT)
+                labels.append(self.sid_dict)
+            else:
+                kinds.append(F.OTHER)
+                labels.append(F.NONE)
+        self._emit(refs, kinds, labels)
+
+    def _dict_subclass(self, o, refs, head, head_kinds, head_labels):
+        """Edges of a dict subclass: `head` edges, then keys and values (like a dict), then
+        the referents not accounted for by the items as OTHER."""
+        items = list(dict.items(o))
+        ks = [k for k, _ in items]
+        vs = [v for _, v in items]
+        budget = {}
+        for x in ks + vs + head:
+            budget[id(x)] = budget.get(id(x), 0) + 1
+        extra = []
+        for r in refs:
+            n = budget.get(id(r), 0)
+            if n:
+                budget[id(r)] = n - 1
+            else:
+                extra.append(r)
+        labs = [self._key_sid(k) for k in ks]
+        self._emit(head + ks + vs + extra,
+                   head_kinds + [F.DICT_KEY] * len(ks) + [F.DICT_VALUE] * len(vs)
+                   + [F.OTHER] * len(extra),
+                   head_labels + labs + labs + [F.NONE] * len(extra))
+
+    def _key_sid(self, k):
+        sid = self.key_sids.get(id(k))
+        if sid is None:
+            sid = self.key_sids[id(k)] = self.strings.intern(key_text(k))
+        return sid
+
+    def _instance(self, o, t):
+        """An instance of a Python class: slots, attributes (dict or inline values), its
+        class, then what the C base type holds (formats/snap.md §8.2, §8.3).
+
+        Classes whose instances hold only attributes and their class cache the labelling
+        of the last instance (`ClassInfo.layout`); the next instance reuses it when its
+        attribute values are the same objects in the same order."""
+        info = self.class_infos[id(t)]
+        refs = gc.get_referents(o)
+        layout = info.layout
+        if layout is not None and refs and refs[-1] is t:
+            names, n_edges, fork_keys, kinds, labels = layout
+            if len(refs) == n_edges and self._same_layout(o, info, refs, names, fork_keys):
+                self.edges.extend(refs)
+                self.kinds.extend(kinds)
+                self.labels.extend(labels)
+                return
+        ids = list(map(id, refs))
+        if info.simple and refs and refs[-1] is t:
+            split = len(refs) - 1
+        else:
+            try:
+                split = ids.index(id(t))
+            except ValueError:
+                split = len(refs)
+        start = len(self.kinds)
+        self._instance_slow(o, t, info, refs, ids, split)
+        if info.simple and split == len(refs) - 1:
+            self._remember_layout(o, info, refs, split, start)
+
+    def _same_layout(self, o, info, refs, names, fork_keys):
+        if names:   # 3.11+ in-process: the cached names still give these very values
+            return (list(map(id, map(getattr, repeat(o), names, repeat(_MISSING))))
+                    == list(map(id, refs[:-1])))
+        if fork_keys is not None:   # fork child: same dict keys, values in head order
+            try:
+                d = info.dict_getter(o)
+            except Exception:
+                return False
+            return (type(d) is dict and tuple(map(id, d)) == fork_keys
+                    and list(map(id, dict.values(d))) == list(map(id, refs[:-1])))
+        return not info.inline   # ≤3.10: the head is the instance dict (or nothing)
+
+    def _remember_layout(self, o, info, refs, split, start):
+        kinds = bytes(self.kinds[start:])
+        labels = self.labels[start:]
+        info.layout = None
+        if len(kinds) != len(refs):
+            return
+        names = ()
+        fork_keys = None
+        if info.inline:
+            if any(k != F.ATTRIBUTE for k in kinds[:split]):
+                return
+            if info.dict_getter is not None:
+                try:
+                    d = info.dict_getter(o)
+                except Exception:
+                    return
+                if type(d) is not dict or list(map(id, dict.values(d))) != list(map(id, refs[:split])):
+                    return
+                fork_keys = tuple(map(id, d))
+            else:
+                texts = [self.attr_texts.get(x) for x in labels[:split]]
+                if info.getattr_mode != P.ClassInfo.FAST or None in texts or not texts:
+                    return
+                names = tuple(texts)
+        info.layout = (names, len(refs), fork_keys, kinds, labels)
+
+    def _instance_slow(self, o, t, info, refs, ids, split):
+        head = refs[:split]
+        names = {}  # id(value) -> [name sids]
+        for name, md in info.slots:
+            try:
+                v = md.__get__(o, t)
+            except Exception:
+                continue
+            names.setdefault(id(v), []).append(self.name_sid(name))
+        own_dict = None
+        if info.inline:
+            own_dict = self._inline_names(o, t, info, names)
+        kinds, labels = [], []
+        for r in head:
+            lst = names.get(id(r))
+            if lst:
+                kinds.append(F.ATTRIBUTE)
+                labels.append(lst.pop(0) if len(lst) > 1 else lst[0])
+            elif info.has_dict and type(r) is dict and (own_dict is None or r is own_dict):
+                kinds.append(F.INSTANCE_DICT)
+                labels.append(self.sid_dict)
+            elif info.inline:
+                kinds.append(F.ATTRIBUTE)
+                labels.append(F.NONE)
+            else:
+                kinds.append(F.OTHER)
+                labels.append(F.NONE)
+        if (own_dict is not None and P.PY313 and id(own_dict) in self.seen
+                and not any(r is own_dict for r in head)):
+            head.append(own_dict)
+            kinds.append(F.INSTANCE_DICT)
+            labels.append(self.sid_dict)
+        if split < len(refs):
+            head.append(t)
+            kinds.append(F.CLASS)
+            labels.append(F.NONE)
+        tail = refs[split + 1:]
+        base = info.base_kind
+        if base == P.DICT:
+            self._dict_subclass(o, tail, head, kinds, labels)
+            return
+        if base == P.SEQ:
+            # list and tuple traversal visits items last to first; deque first to last
+            kinds.extend([F.INDEX] * len(tail))
+            n = len(tail)
+            labels.extend(range(n) if info.forward_items else range(n - 1, -1, -1))
+            self._emit(head + tail, kinds, labels)
+        elif base == P.SET:
+            kinds.extend([F.SET_ITEM] * len(tail))
+            labels.extend([F.NONE] * len(tail))
+            self._emit(head + tail, kinds, labels)
+        elif base == P.MODULE:
+            self._emit_with_dict(head + tail, kinds, labels, tail, F.OTHER)
+        else:
+            kinds.extend([F.OTHER] * len(tail))
+            labels.extend([F.NONE] * len(tail))
+            self._emit(head + tail, kinds, labels)
+        if info.is_weakref:
+            self._weak_edge(o)
+
+    def _inline_names(self, o, t, info, names):
+        """3.11+: names of inline attribute values, into `names`. Returns the instance dict
+        when it was read (fork child), else None."""
+        if info.dict_getter is not None:
+            try:
+                d = info.dict_getter(o)
+            except Exception:
+                return None
+            if type(d) is not dict:
+                return None
+            for k, v in list(dict.items(d)):
+                names.setdefault(id(v), []).append(self.name_sid(k))
+            return d
+        cand = info.names
+        if not cand:
+            return None
+        if info.getattr_mode == P.ClassInfo.FAST:
+            missing = _MISSING
+            vals = [getattr(o, n, missing) for n in cand]
+        else:
+            vals = []
+            gattr = object.__getattribute__
+            for n in cand:
+                try:
+                    vals.append(gattr(o, n))
+                except Exception:
+                    vals.append(_MISSING)
+        for n, v in zip(cand, vals):
+            if v is not _MISSING:
+                sid = self.name_sid(n)
+                self.attr_texts[sid] = n
+                names.setdefault(id(v), []).append(sid)
+        return None
+
+    def _frame(self, f):
+        """A frame: named fields by identity, locals as FRAME_LOCAL (formats/snap.md §8.4)."""
+        glob = f.f_globals
+        loc = None
+        if self.in_fork_child or P.PY313:
+            # in-process on 3.8-3.12, reading f_locals stores a snapshot dict on the frame
+            # that keeps the locals alive after the application deletes them
+            try:
+                loc = f.f_locals
+            except Exception:
+                loc = None
+        if loc is glob:
+            loc = None
+        local_items = []
+        if loc is not None:
+            try:
+                local_items = list(dict.items(loc) if type(loc) is dict else loc.items())
+            except Exception:
+                local_items = []
+        refs = gc.get_referents(f)
+        named = {}
+        for get, sid in self.frame_attrs:
+            named.setdefault(id(get(f)), sid)
+        if type(loc) is dict:
+            named.setdefault(id(loc), self.sid_f_locals)
+        if not P.PY311 and not self.in_fork_child:
+            back = f.f_back
+            if back is not None:
+                named.setdefault(id(back), self.sid_f_back)
+        local_names = {}
+        for name, v in local_items:
+            local_names.setdefault(id(v), []).append(self.name_sid(name))
+        kinds, labels = [], []
+        for r in refs:
+            sid = named.get(id(r))
+            lst = local_names.get(id(r))
+            if sid is not None:
+                kinds.append(F.ATTRIBUTE)
+                labels.append(sid)
+            elif lst:
+                kinds.append(F.FRAME_LOCAL)
+                labels.append(lst.pop(0) if len(lst) > 1 else lst[0])
+            else:
+                kinds.append(F.OTHER)
+                labels.append(F.NONE)
+        if P.PY311:
+            # running frames report no referents: add what the frame holds ourselves
+            extra = [get(f) for get, _ in self.frame_attrs[:2]]
+            extra_kinds = [F.ATTRIBUTE, F.ATTRIBUTE]
+            extra_labels = [sid for _, sid in self.frame_attrs[:2]]
+            if type(loc) is dict:
+                extra.append(loc)
+                extra_kinds.append(F.ATTRIBUTE)
+                extra_labels.append(self.sid_f_locals)
+            for name, v in local_items:
+                extra.append(v)
+                extra_kinds.append(F.FRAME_LOCAL)
+                extra_labels.append(self.name_sid(name))
+            refs = refs + extra
+            kinds += extra_kinds
+            labels += extra_labels
+        self._emit(refs, kinds, labels)
+
+    # -- after the walk --------------------------------------------------------------------
+
+    def _index_offsets(self, m):
+        """CSR offsets by object index from the per-queue-entry offsets (atoms, which were
+        never processed, have no edges)."""
+        proc = self.offsets
+        proc.append(m)
+        counts = array("Q", bytes(8 * len(self.objs)))
+        for _ in map(counts.__setitem__, self.queue_index, map(sub, proc[1:], proc)):
+            pass
+        return array("Q", accumulate(counts, initial=0))
+
+    def finish(self):
+        """Build the CSR offsets, label closure tuples and cells, and drop every cache that
+        holds application objects (after this `objs` is the only reference the walker holds
+        to them). Returns the edge target array."""
+        targets = self.targets
+        self.offsets = self._index_offsets(len(targets))
+        self.queue = []
+        self.queue_index = array("Q")
+        seen = self.seen
+        offs, kinds, labels = self.offsets, self.kinds, self.labels
+        for cid, sids in self.closures:
+            ti = seen.get(cid)
+            if ti is None:
+                continue
+            a, b = offs[ti], offs[ti + 1]
+            if b - a != len(sids) or any(k != F.INDEX for k in kinds[a:b]):
+                continue
+            kinds[a:b] = bytes((F.CLOSURE,)) * len(sids)
+            labels[a:b] = array("I", sids)
+            for j, sid in enumerate(sids):
+                c = targets[a + j]
+                for e in range(offs[c], offs[c + 1]):
+                    if kinds[e] == F.CELL_CONTENTS:
+                        labels[e] = sid
+        self.closures = []
+        self.attr_texts = {}
+        self.class_infos = {}
+        self.plans = {}
+        return targets
+
+
+_MISSING = object()
+
+
+def _same_keys(d, ns):
+    """Whether dict `d` is the namespace behind mappingproxy `ns` (same key objects)."""
+    try:
+        if len(d) != len(ns):
+            return False
+        return all(a is b for a, b in zip(d, ns))
+    except Exception:
+        return False
