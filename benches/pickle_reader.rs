@@ -16,7 +16,7 @@ fn reader(c: &mut Criterion) {
         };
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function(format!("read {v}/c.pickle"), |b| {
-            b.iter(|| tracemalloc::read(black_box(&bytes), &mut |_| {}).map(|s| s.traces.len()))
+            b.iter(|| tracemalloc::read(black_box(&bytes), &mut |_| {}).map(|s| s.trace_count))
         });
     }
     g.finish();

@@ -201,14 +201,9 @@ pub struct GroupOptions {
 
 /// Group one snapshot's traces by key.
 pub fn group(snap: &TmSnapshot, ids: &LocalIds, cat: &Catalog, opts: &GroupOptions) -> Grouped {
-    // Sum per local traceback first: a million traces collapse to a few thousand tracebacks.
     let n_tb = snap.traceback_count();
-    let mut tb_size = vec![0i64; n_tb];
-    let mut tb_count = vec![0i64; n_tb];
-    for t in &snap.traces {
-        tb_size[t.tb as usize] += t.size as i64;
-        tb_count[t.tb as usize] += 1;
-    }
+    let tb_size = |tb: usize| snap.tb_size.get(tb).map_or(0, |&s| s as i64);
+    let tb_count = |tb: usize| snap.tb_count.get(tb).map_or(0, |&c| c as i64);
     let keys = cat.key_count(opts.by);
     let mut out = Grouped {
         size: vec![0; keys],
@@ -218,7 +213,7 @@ pub fn group(snap: &TmSnapshot, ids: &LocalIds, cat: &Catalog, opts: &GroupOptio
     };
     let mut files: Vec<&[u8]> = Vec::new();
     for tb in 0..n_tb {
-        if tb_count[tb] == 0 {
+        if tb_count(tb) == 0 {
             continue;
         }
         let global = ids.tracebacks[tb];
@@ -234,11 +229,12 @@ pub fn group(snap: &TmSnapshot, ids: &LocalIds, cat: &Catalog, opts: &GroupOptio
                 continue;
             }
         }
-        out.total_size += tb_size[tb];
-        out.total_count += tb_count[tb];
+        let (size, count) = (tb_size(tb), tb_count(tb));
+        out.total_size += size;
+        out.total_count += count;
         let mut add = |k: u32| {
-            out.size[k as usize] += tb_size[tb];
-            out.count[k as usize] += tb_count[tb];
+            out.size[k as usize] += size;
+            out.count[k as usize] += count;
         };
         let key_of = |f: u32| match opts.by {
             GroupBy::Filename => cat.frames[f as usize].file,

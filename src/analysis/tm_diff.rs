@@ -69,7 +69,7 @@ impl TmView<'_> {
 fn info(path: PathBuf, snap: &TmSnapshot, g: &tm_compare::Grouped) -> SnapshotInfo {
     SnapshotInfo {
         path,
-        traces: snap.traces.len() as u64,
+        traces: snap.trace_count,
         size: snap.total_size(),
         kept_traces: g.total_count,
         kept_size: g.total_size,

@@ -1,5 +1,7 @@
 //! A `tracemalloc.Snapshot.dump()` file as compact tables: interned file names, frames and
-//! tracebacks shared exactly as the pickle memo shares them, and one small record per trace.
+//! tracebacks shared exactly as the pickle memo shares them, and the bytes and number of traces
+//! per traceback (all that `compare_to` and `statistics` need: a million traces become a few
+//! thousand totals).
 
 use super::Source;
 use super::pickle::{self, Class, Heap, Loaded, Value};
@@ -15,17 +17,6 @@ pub struct Frame {
     pub lineno: u32,
 }
 
-/// One live allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Trace {
-    /// Allocated bytes.
-    pub size: u64,
-    /// Index of its traceback.
-    pub tb: u32,
-    /// Memory domain.
-    pub domain: u32,
-}
-
 /// A tracemalloc snapshot, its strings borrowed from the mapped file.
 pub struct TmSnapshot<'a> {
     /// `traceback_limit` as written by `tracemalloc.start(n)`.
@@ -38,8 +29,12 @@ pub struct TmSnapshot<'a> {
     pub tb_offsets: Vec<u32>,
     /// Frame ids of all tracebacks, most recent frame first (as stored by tracemalloc).
     pub tb_frames: Vec<u32>,
-    /// Every trace.
-    pub traces: Vec<Trace>,
+    /// Bytes allocated per traceback.
+    pub tb_size: Vec<u64>,
+    /// Traces per traceback.
+    pub tb_count: Vec<u64>,
+    /// Traces in the dump.
+    pub trace_count: u64,
 }
 
 impl<'a> TmSnapshot<'a> {
@@ -57,7 +52,7 @@ impl<'a> TmSnapshot<'a> {
 
     /// Sum of all trace sizes.
     pub fn total_size(&self) -> u64 {
-        self.traces.iter().map(|t| t.size).sum()
+        self.tb_size.iter().fold(0u64, |a, &b| a.saturating_add(b))
     }
 }
 
@@ -71,9 +66,17 @@ pub fn read<'a>(
     bytes: &'a [u8],
     progress: &mut dyn FnMut(u64),
 ) -> std::result::Result<TmSnapshot<'a>, ParseError> {
-    let mut loaded = pickle::load(bytes, progress)?;
-    let raw = std::mem::take(&mut loaded.heap.traces);
-    Builder::new(&loaded).build(raw)
+    // Fast path: sum traces per frames tuple while unpickling. That is exact when the traces
+    // list holds every trace tuple once, in order, as CPython writes it; any other pickle is
+    // read again keeping each trace.
+    let loaded = pickle::load(bytes, false, progress)?;
+    if let Some(snap) = Builder::new(&loaded).build(false)? {
+        return Ok(snap);
+    }
+    let loaded = pickle::load(bytes, true, &mut |_| {})?;
+    Builder::new(&loaded).build(true)?.ok_or_else(|| {
+        ParseError::expected(loaded.stop_offset, "a list of traces", "another value")
+    })
 }
 
 struct Builder<'l, 'a> {
@@ -90,6 +93,19 @@ struct Builder<'l, 'a> {
 
 const NONE: u32 = u32::MAX;
 
+/// Which trace a message is about: `traces[i]`, or "a trace" when traces were summed.
+#[derive(Clone, Copy)]
+struct Where(Option<usize>);
+
+impl std::fmt::Display for Where {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(i) => write!(f, "traces[{i}]"),
+            None => write!(f, "a trace"),
+        }
+    }
+}
+
 impl<'l, 'a> Builder<'l, 'a> {
     fn new(loaded: &'l Loaded<'a>) -> Self {
         let heap = &loaded.heap;
@@ -102,7 +118,9 @@ impl<'l, 'a> Builder<'l, 'a> {
                 frames: Vec::new(),
                 tb_offsets: vec![0],
                 tb_frames: Vec::new(),
-                traces: Vec::new(),
+                tb_size: Vec::new(),
+                tb_count: Vec::new(),
+                trace_count: 0,
             },
             str_ids: vec![NONE; heap.strs.len()],
             tuple_tbs: vec![NONE; heap.tuples.len()],
@@ -117,10 +135,9 @@ impl<'l, 'a> Builder<'l, 'a> {
         ParseError::expected(self.at, expected, found)
     }
 
-    fn build(
-        mut self,
-        raw: Vec<pickle::RawTrace>,
-    ) -> std::result::Result<TmSnapshot<'a>, ParseError> {
+    /// The snapshot; `None` when traces were summed but the list is not exactly the traces
+    /// in order (then the caller reads again with `kept` traces).
+    fn build(mut self, kept: bool) -> std::result::Result<Option<TmSnapshot<'a>>, ParseError> {
         let state = self.object_state(self.root, Class::Snapshot, "the pickle's value")?;
         let traces = self.dict_get(state, b"traces", "Snapshot state")?;
         let limit = self.dict_get(state, b"traceback_limit", "Snapshot state")?;
@@ -133,40 +150,44 @@ impl<'l, 'a> Builder<'l, 'a> {
             Value::List(l) => &self.heap.lists[l as usize],
             v => return Err(self.err("a list in _Traces._traces", v.type_name())),
         };
-        let in_order = list.as_trace_range() == Some(raw.len());
-        if in_order {
-            // The usual case: every trace tuple built once, in list order. Convert in place.
-            let mut raw = raw;
-            for (i, t) in raw.iter_mut().enumerate() {
-                t.frames = self.traceback(t.frames, i)?;
+        self.out.trace_count = list.len() as u64;
+        if !kept {
+            if list.as_trace_range() != Some(self.heap.trace_count as usize) {
+                return Ok(None);
             }
-            self.out.traces = raw
-                .into_iter()
-                .map(|t| Trace {
-                    size: t.size,
-                    tb: t.frames,
-                    domain: t.domain,
-                })
-                .collect();
-            return Ok(self.out);
+            for (frames, &(size, count)) in self.heap.per_frames.iter().enumerate() {
+                if count > 0 {
+                    let tb = self.traceback(frames as u32, None)?;
+                    self.add(tb, size, count);
+                }
+            }
+            return Ok(Some(self.out));
         }
-        self.out.traces.reserve_exact(list.len());
         for (i, item) in list.iter().enumerate() {
-            let Value::Trace(t) = item else {
+            let t = match item {
+                Value::Trace(t) => self.heap.traces.get(t as usize).copied(),
+                _ => None,
+            };
+            let Some(t) = t else {
                 return Err(self.err(
                     "a (domain, size, frames[, total_nframe]) tuple of non-negative ints",
                     format_args!("{} at traces[{i}]", item.type_name()),
                 ));
             };
-            let t = raw[t as usize]; // ok: Trace ids index the trace arena
-            let tb = self.traceback(t.frames, i)?;
-            self.out.traces.push(Trace {
-                size: t.size,
-                tb,
-                domain: t.domain,
-            });
+            let tb = self.traceback(t.frames, Some(i))?;
+            self.add(tb, t.size, 1);
         }
-        Ok(self.out)
+        Ok(Some(self.out))
+    }
+
+    fn add(&mut self, tb: u32, size: u64, count: u64) {
+        let tb = tb as usize;
+        if tb >= self.out.tb_size.len() {
+            self.out.tb_size.resize(tb + 1, 0);
+            self.out.tb_count.resize(tb + 1, 0);
+        }
+        self.out.tb_size[tb] = self.out.tb_size[tb].saturating_add(size);
+        self.out.tb_count[tb] += count;
     }
 
     fn object_state(
@@ -217,22 +238,23 @@ impl<'l, 'a> Builder<'l, 'a> {
 
     /// The interned traceback for a frames tuple, built once per distinct tuple.
     #[inline]
-    fn traceback(&mut self, tuple: u32, trace: usize) -> std::result::Result<u32, ParseError> {
+    fn traceback(
+        &mut self,
+        tuple: u32,
+        trace: Option<usize>,
+    ) -> std::result::Result<u32, ParseError> {
         let cached = self.tuple_tbs[tuple as usize];
         if cached != NONE {
             return Ok(cached);
         }
-        self.new_traceback(tuple, trace)
+        self.new_traceback(tuple, Where(trace))
     }
 
     #[cold]
-    fn new_traceback(&mut self, tuple: u32, trace: usize) -> std::result::Result<u32, ParseError> {
+    fn new_traceback(&mut self, tuple: u32, trace: Where) -> std::result::Result<u32, ParseError> {
         let items = self.heap.tuple_items(tuple);
         if items.is_empty() {
-            return Err(self.err(
-                "at least one frame",
-                format_args!("none at traces[{trace}]"),
-            ));
+            return Err(self.err("at least one frame", format_args!("none at {trace}")));
         }
         let mut frames = Vec::with_capacity(items.len());
         for item in items {
@@ -252,13 +274,13 @@ impl<'l, 'a> Builder<'l, 'a> {
         Ok(id)
     }
 
-    fn frame(&mut self, item: Value, trace: usize) -> std::result::Result<u32, ParseError> {
+    fn frame(&mut self, item: Value, trace: Where) -> std::result::Result<u32, ParseError> {
         let pair = match item {
             Value::Tuple(t) => self.heap.tuple_items(t),
             v => {
                 return Err(self.err(
                     "a (filename, lineno) frame",
-                    format_args!("{} in traces[{trace}]", v.type_name()),
+                    format_args!("{} in {trace}", v.type_name()),
                 ));
             }
         };
@@ -269,13 +291,13 @@ impl<'l, 'a> Builder<'l, 'a> {
         ) else {
             return Err(self.err(
                 "a (filename, lineno) frame",
-                format_args!("another tuple in traces[{trace}]"),
+                format_args!("another tuple in {trace}"),
             ));
         };
         let lineno = u32::try_from(line).map_err(|_| {
             self.err(
                 "a line number in 0..2^32",
-                format_args!("{line} in traces[{trace}]"),
+                format_args!("{line} in {trace}"),
             )
         })?;
         let file = self.filename(s);
@@ -301,5 +323,39 @@ impl<'l, 'a> Builder<'l, 'a> {
         }
         self.str_ids[s as usize] = id;
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_trace_listed_twice_is_counted_twice() {
+        // pickle.dumps(tracemalloc.Snapshot([t, u, t], 1), 5) with t = (0, 10, (('a.py', 1),), 1)
+        // and u = (0, 5, (('b.py', 2),), 1): the second t is a memo reference, so the summing
+        // fast path does not apply and the traces are read one by one.
+        let data = hex(
+            "80059592000000000000008c0b74726163656d616c6c6f63948c08536e617073686f749493942981947d94288c067472616365739468008c075f5472616365739493942981947d948c075f747261636573945d9428284b004b0a8c04612e7079944b01869485944b017494284b004b058c04622e7079944b02869485944b017494680f6573628c0f74726163656261636b5f6c696d6974944b0175622e",
+        );
+        let snap = read(&data, &mut |_| {}).unwrap();
+        assert_eq!(snap.trace_count, 3);
+        assert_eq!(snap.total_size(), 25);
+        let a = (0..snap.traceback_count() as u32)
+            .find(|&tb| {
+                snap.filenames[snap.frames[snap.traceback(tb)[0] as usize].file as usize] == b"a.py"
+            })
+            .unwrap();
+        assert_eq!(
+            (snap.tb_size[a as usize], snap.tb_count[a as usize]),
+            (20, 2)
+        );
     }
 }

@@ -25,8 +25,13 @@ pub struct Loaded<'a> {
 /// Largest pickle accepted: arena indices are u32 and each value costs at least one byte.
 pub const MAX_PICKLE_BYTES: u64 = u32::MAX as u64;
 
-/// Run the pickle in `data`, calling `progress(offset)` now and then.
-pub fn load<'a>(data: &'a [u8], progress: &mut dyn FnMut(u64)) -> Result<Loaded<'a>, ParseError> {
+/// Run the pickle in `data`, calling `progress(offset)` now and then. Trace-shaped tuples are
+/// summed per frames tuple unless `keep_traces` (see [`Heap::push_trace`]).
+pub fn load<'a>(
+    data: &'a [u8],
+    keep_traces: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Loaded<'a>, ParseError> {
     if data.len() as u64 > MAX_PICKLE_BYTES {
         return Err(ParseError::expected(
             0,
@@ -34,7 +39,9 @@ pub fn load<'a>(data: &'a [u8], progress: &mut dyn FnMut(u64)) -> Result<Loaded<
             format_args!("{} bytes", data.len()),
         ));
     }
-    Vm::new(data).run(progress)
+    let mut vm = Vm::new(data);
+    vm.heap.keep_traces = keep_traces;
+    vm.run(progress)
 }
 
 struct Vm<'a> {
@@ -462,7 +469,7 @@ mod tests {
     use super::*;
 
     fn run(data: &[u8]) -> Result<Loaded<'_>, ParseError> {
-        load(data, &mut |_| {})
+        load(data, true, &mut |_| {})
     }
 
     #[test]

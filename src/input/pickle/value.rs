@@ -146,8 +146,14 @@ pub struct Heap<'a> {
     pub tuples: Vec<(u32, u32)>,
     /// Items of all tuples, back to back.
     pub items: Vec<Value>,
-    /// Trace-shaped tuples.
+    /// Trace-shaped tuples one by one (only when `keep_traces`).
     pub traces: Vec<RawTrace>,
+    /// Trace-shaped tuples built so far.
+    pub trace_count: u32,
+    /// Keep every trace in `traces` instead of summing them per frames tuple.
+    pub keep_traces: bool,
+    /// Without `keep_traces`: `(bytes, traces)` per frames tuple id.
+    pub per_frames: Vec<(u64, u64)>,
     /// Integers outside `0..2^32`.
     pub ints: Vec<i64>,
     /// Lists.
@@ -196,10 +202,23 @@ impl<'a> Heap<'a> {
         Value::Tuple((self.tuples.len() - 1) as u32)
     }
 
-    /// Store a trace-shaped tuple.
+    /// Store a trace-shaped tuple: kept whole, or summed into its frames tuple's totals.
+    #[inline]
     pub fn push_trace(&mut self, trace: RawTrace) -> Value {
-        self.traces.push(trace);
-        Value::Trace((self.traces.len() - 1) as u32)
+        let id = self.trace_count;
+        self.trace_count += 1;
+        if self.keep_traces {
+            self.traces.push(trace);
+        } else {
+            let f = trace.frames as usize;
+            if f >= self.per_frames.len() {
+                self.per_frames.resize(self.tuples.len().max(f + 1), (0, 0));
+            }
+            let e = &mut self.per_frames[f];
+            e.0 = e.0.saturating_add(trace.size);
+            e.1 += 1;
+        }
+        Value::Trace(id)
     }
 
     /// The trace form of `(domain, size, frames[, total_nframe])` with non-negative ints.
