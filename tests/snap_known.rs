@@ -40,7 +40,10 @@ fn check(v: &str) {
     let path = testdata(&format!("snap/known-{v}.snap"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let g = snap::read(&bytes).unwrap_or_else(|e| panic!("{v}: {e:?}"));
-    assert!(g.meta["python_version"].as_str().unwrap().starts_with(v), "{v}");
+    assert!(
+        g.meta["python_version"].as_str().unwrap().starts_with(v),
+        "{v}"
+    );
     assert_eq!(g.meta["step"], 1);
     assert_eq!(g.meta["label"], "known graph");
 
@@ -51,11 +54,20 @@ fn check(v: &str) {
         .object;
     // (named MainThread when the program imported threading, else thread-<ident>)
     assert!(
-        g.roots().any(|r| r.kind == root_kind::THREAD && !g.strings.get(r.name).is_empty()),
+        g.roots()
+            .any(|r| r.kind == root_kind::THREAD && !g.strings.get(r.name).is_empty()),
         "{v}: the main thread's frames are roots"
     );
-    let globals = one(follow(&g, main, kind::INSTANCE_DICT, "__dict__"), "module dict");
-    let global = |name: &str| one(follow(&g, globals, kind::DICT_VALUE, &format!("'{name}'")), name);
+    let globals = one(
+        follow(&g, main, kind::INSTANCE_DICT, "__dict__"),
+        "module dict",
+    );
+    let global = |name: &str| {
+        one(
+            follow(&g, globals, kind::DICT_VALUE, &format!("'{name}'")),
+            name,
+        )
+    };
 
     // root Node with three children whose parent is root: a cycle.
     let root = global("root");
@@ -63,22 +75,43 @@ fn check(v: &str) {
     let children = attr(&g, root, "children");
     assert_eq!(type_of(&g, children), "list");
     for i in 0..3 {
-        let child = one(follow(&g, children, kind::INDEX, &format!("[{i}]")), "child");
+        let child = one(
+            follow(&g, children, kind::INDEX, &format!("[{i}]")),
+            "child",
+        );
         assert_eq!(type_of(&g, child), "__main__.Node");
-        assert_eq!(attr(&g, child, "parent"), root, "{v}: child {i}.parent is root");
+        assert_eq!(
+            attr(&g, child, "parent"),
+            root,
+            "{v}: child {i}.parent is root"
+        );
         // _REGISTRY['req-i'] is that child.
         let registry = global("_REGISTRY");
-        assert_eq!(one(follow(&g, registry, kind::DICT_VALUE, &format!("'req-{i}'")), "registry entry"), child);
+        assert_eq!(
+            one(
+                follow(&g, registry, kind::DICT_VALUE, &format!("'req-{i}'")),
+                "registry entry"
+            ),
+            child
+        );
     }
-    let nodes = (0..g.object_count() as u32).filter(|&o| type_of(&g, o) == "__main__.Node").count();
+    let nodes = (0..g.object_count() as u32)
+        .filter(|&o| type_of(&g, o) == "__main__.Node")
+        .count();
     assert_eq!(nodes, 4, "{v}: four Node objects");
 
     // HANDLERS[0] is a closure over a 4096-byte bytearray named payload.
     let handlers = global("HANDLERS");
     let inner = one(follow(&g, handlers, kind::INDEX, "[0]"), "handler");
     assert_eq!(type_of(&g, inner), "function");
-    let closure = one(follow(&g, inner, kind::ATTRIBUTE, "__closure__"), "__closure__");
-    let cell = one(follow(&g, closure, kind::CLOSURE, "payload"), "cell payload");
+    let closure = one(
+        follow(&g, inner, kind::ATTRIBUTE, "__closure__"),
+        "__closure__",
+    );
+    let cell = one(
+        follow(&g, closure, kind::CLOSURE, "payload"),
+        "cell payload",
+    );
     let payload = g
         .edge_range(cell)
         .find(|&e| g.edge_kind[e] == kind::CELL_CONTENTS)
@@ -91,7 +124,10 @@ fn check(v: &str) {
     let callbacks = global("CALLBACKS");
     let method = one(follow(&g, callbacks, kind::INDEX, "[0]"), "callback");
     assert_eq!(type_of(&g, method), "method");
-    assert_eq!(one(follow(&g, method, kind::METHOD_SELF, "__self__"), "self"), root);
+    assert_eq!(
+        one(follow(&g, method, kind::METHOD_SELF, "__self__"), "self"),
+        root
+    );
     let func = one(follow(&g, method, kind::METHOD_FUNC, "__func__"), "func");
     assert_eq!(type_of(&g, func), "function");
 
@@ -103,7 +139,12 @@ fn check(v: &str) {
     // Every type record and address is sane.
     assert!(g.addr.iter().all(|&a| a != 0));
     assert!(g.type_of.iter().all(|&t| (t as usize) < g.type_count()));
-    assert!(g.edge_label.iter().zip(g.edge_kind).all(|(&l, &k)| !kind::has_str_label(k) || l == NONE || (l as usize) < g.strings.len()));
+    assert!(
+        g.edge_label
+            .iter()
+            .zip(g.edge_kind)
+            .all(|(&l, &k)| !kind::has_str_label(k) || l == NONE || (l as usize) < g.strings.len())
+    );
 }
 
 #[test]
@@ -116,10 +157,26 @@ fn known_graph_on_every_version() {
 #[test]
 fn stats_shows_the_known_types() {
     let path = testdata("snap/known-3.12.snap");
-    let out = leakhunt(["stats".as_ref(), path.as_os_str(), "--top".as_ref(), "0".as_ref(), "--format".as_ref(), "json".as_ref()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = leakhunt([
+        "stats".as_ref(),
+        path.as_os_str(),
+        "--top".as_ref(),
+        "0".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let node = doc["types_by_count"].as_array().unwrap().iter().find(|t| t["type"] == "__main__.Node").cloned();
+    let node = doc["types_by_count"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "__main__.Node")
+        .cloned();
     assert_eq!(node.expect("Node row")["count"], 4);
     assert!(doc["roots"]["module"].as_u64().unwrap() > 0);
     assert!(doc["roots"]["thread"].as_u64().unwrap() > 0);

@@ -39,11 +39,14 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     targets = walker.finish()
     objs = walker.objs
     n, m = len(objs), len(targets)
+    types, type_objects = walker.take_types()
+    type_table = _type_table(types, type_objects, strings)
+    del types
 
     # refcounts first, while the only extra references are the object list's
     baseline = R.refcount_baseline()
     rc = R.refcounts(objs)
-    tables = _object_tables(objs, walker.seen, strings)
+    tables = _object_tables(objs, walker.obj_type, type_table)
     flags = tables["flags"]
     for i, count in enumerate(rc):
         if count >= F.IMMORTAL_REFCOUNT:
@@ -120,25 +123,24 @@ def _drop_own(objs, own):
         del objs[i]
 
 
-def _object_tables(objs, seen, strings):
-    """TYPES, OBJ_TYPE, OBJ_SIZE and OBJ_FLAGS (without IMMORTAL) for `objs`."""
-    kinds_of_type = list(map(type, objs))
-    type_ids = list(map(id, kinds_of_type))
-    type_objs = dict(zip(type_ids, kinds_of_type))
-    del kinds_of_type
-    type_index = {tid: j for j, tid in enumerate(type_objs)}
-    obj_type = array("I", map(type_index.__getitem__, type_ids))
-    del type_ids
-    types = array("I")
+def _type_table(types, type_objects, strings):
+    """TYPES rows, per-type OBJ_FLAGS bits and the numbers of the types whose instances
+    must not be sized with sys.getsizeof, for the walker's type list."""
+    rows = array("I")
     type_flags = []
     overridden = set()
-    for j, (tid, t) in enumerate(type_objs.items()):
-        types.extend((strings.intern(type_qualname(t)), strings.intern(type_module(t)),
-                      seen.get(tid, F.NONE), 0))
+    for j, t in enumerate(types):
+        rows.extend((strings.intern(type_qualname(t)), strings.intern(type_module(t)),
+                     type_objects[j], 0))
         type_flags.append(_type_flags(t))
         if P.is_heap_type(t) and P.sizeof_overridden(P.type_mro(t)):
             overridden.add(j)
-    del type_objs
+    return rows, type_flags, overridden
+
+
+def _object_tables(objs, obj_type, type_table):
+    """TYPES, OBJ_TYPE, OBJ_SIZE and OBJ_FLAGS (without IMMORTAL) for `objs`."""
+    types, type_flags, overridden = type_table
     flags = bytearray(map(int.__or__, map(gc.is_tracked, objs),
                           map(type_flags.__getitem__, obj_type)))
     return {"types": types, "obj_type": obj_type, "flags": flags,

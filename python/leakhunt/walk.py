@@ -7,8 +7,9 @@ the graph. No user code runs: see `typeplans` and `strings` for how names are re
 
 import gc
 from array import array
-from itertools import accumulate, compress, repeat
-from operator import is_, not_, sub
+from collections import deque
+from itertools import accumulate, compress, count, repeat
+from operator import is_, sub
 
 from . import snapformat as F
 from . import typeplans as P
@@ -20,10 +21,16 @@ _RUN = 4096          # length of the prebuilt kind/label runs
 _ZEROS = bytes(_RUN)
 _INDEX_KINDS = bytes((F.INDEX,)) * _RUN
 _SET_KINDS = bytes((F.SET_ITEM,)) * _RUN
-_KEY_KINDS = bytes((F.DICT_KEY,)) * _RUN
-_VALUE_KINDS = bytes((F.DICT_VALUE,)) * _RUN
 _NONES = array("I", [F.NONE]) * _RUN
 _INDEXES = array("I", range(_RUN))
+_KV_RUN = 64         # dict sizes with a prebuilt kind run (built by each Walker)
+
+# The key of an object in the walker's identity maps: `object.__hash__` is the object's
+# address rotated right by 4 bits (a bijection on aligned addresses, so unique among live
+# objects), computed in C without calling the object's own __hash__. Unlike `id()` its low
+# bits vary, so a 1M-entry dict keyed by it probes far less, and objects allocated one after
+# another land in neighbouring slots (fewer cache misses).
+KEY = object.__hash__
 
 _ref_call = P.ReferenceType.__call__
 _func_closure = P.FunctionType.__dict__["__closure__"].__get__
@@ -50,20 +57,26 @@ class Walker:
         self.objs = []            # every object found; position = object index
         self.queue = []           # the objects with referents, to process (index order)
         self.queue_index = array("Q")  # object index of each queue entry
-        self.seen = {}            # id(obj) -> object index
+        self.queue_type = array("I")   # type number of each queue entry
+        self.seen = {}            # KEY(obj) -> object index
+        self.obj_type = array("I")     # type number of every object (OBJ_TYPE)
         self.edges = []           # edge targets (objects) of the current chunk
         self.targets = array("I")  # edge target indices of the chunks already discovered
         self.pos = 0              # queue[:pos] are processed
         self.kinds = bytearray()
         self.labels = array("I")
         self.offsets = array("Q")
-        self.plans = {}           # id(type) -> plan number
-        self.atom_types = set()   # id(type) of ATOM plan types
-        self.class_infos = {}     # id(type) -> ClassInfo
+        # types by number, in order of first appearance among the objects (= TYPES)
+        self.type_number = {}     # id(type) -> type number
+        self.types = []           # type objects (dropped by `finish`)
+        self.type_plans = []      # plan number per type number
+        self.type_walked = []     # whether objects of that type have referents to walk
+        self.class_infos = []     # ClassInfo (INSTANCE plan) or None, per type number
+        self.type_rows = []       # set by `finish`: (type, object index or NONE) per type
         self.key_sids = {}        # id(dict key) -> string id of its key label
         self.name_sids = {}       # id(str) -> string id of that text (attribute names)
         self.attr_texts = {}      # string id -> candidate attribute name (3.11+ in-process)
-        self.closures = []        # (id(closure tuple), (string ids of co_freevars))
+        self.closures = []        # (KEY(closure tuple), (string ids of co_freevars))
         intern = strings.intern
         self.func_attrs = [(P.FunctionType.__dict__[a].__get__, intern(a)) for a in _FUNC_ATTRS]
         self.class_attrs = [(type.__dict__[a].__get__, intern(a)) for a in _CLASS_ATTRS]
@@ -75,34 +88,75 @@ class Walker:
         self.sid_dict = intern("__dict__")
         self.sid_self = intern("__self__")
         self.sid_func = intern("__func__")
+        self.kv_kinds = [bytes((F.DICT_KEY,)) * k + bytes((F.DICT_VALUE,)) * k
+                         for k in range(_KV_RUN + 1)]
 
     # -- seeding -------------------------------------------------------------------------
 
     def seed(self, objs):
         """Start from `objs` (the list from gc.get_objects(); it becomes the object list)."""
         self.objs = objs
-        self.queue = list(objs)
-        self.queue_index = array("Q", range(len(objs)))
-        self.seen = dict(zip(map(id, objs), range(len(objs))))
+        self.seen = dict(zip(map(KEY, objs), range(len(objs))))
+        self.obj_type = array("I")
+        self._queue_new(objs, 0)
 
     def add(self, obj):
         """Add one object (a root found outside gc.get_objects()); return its index.
         Only valid before `walk`."""
-        i = self.seen.get(id(obj))
+        k = KEY(obj)
+        i = self.seen.get(k)
         if i is None:
-            i = self.seen[id(obj)] = len(self.objs)
+            i = self.seen[k] = len(self.objs)
             self.objs.append(obj)
-            self.queue.append(obj)
-            self.queue_index.append(i)
+            self._queue_new([obj], i, force=True)
         return i
+
+    def _type_numbers(self, objs):
+        """Type numbers of `objs`, registering the types not met before (in order)."""
+        types = list(map(type, objs))
+        tids = list(map(id, types))
+        nums = list(map(self.type_number.get, tids))
+        if None in nums:
+            for tid, t in dict(zip(tids, types)).items():
+                if tid not in self.type_number:
+                    self._register_type(tid, t)
+            nums = list(map(self.type_number.__getitem__, tids))
+        return nums
+
+    def _register_type(self, tid, t):
+        p = P.plan_for(t)
+        self.type_number[tid] = len(self.types)
+        self.types.append(t)
+        self.type_plans.append(p)
+        self.type_walked.append(p != P.ATOM)
+        self.class_infos.append(P.ClassInfo(t, self.in_fork_child) if p == P.INSTANCE else None)
+
+    def _queue_new(self, new, first, force=False):
+        """`new` objects were just numbered `first`, `first + 1`, ...: record their types
+        and queue those that have referents (atoms are never processed)."""
+        nums = self._type_numbers(new)
+        self.obj_type.extend(nums)
+        numbers = range(first, first + len(new))
+        walk_it = list(map(self.type_walked.__getitem__, nums))
+        if force or False not in walk_it:
+            self.queue.extend(new)
+            self.queue_index.extend(numbers)
+            self.queue_type.extend(nums)
+        else:
+            self.queue.extend(compress(new, walk_it))
+            self.queue_index.extend(compress(numbers, walk_it))
+            self.queue_type.extend(compress(nums, walk_it))
 
     # -- the walk ------------------------------------------------------------------------
 
     def walk(self):
         """Process every object, appending newly discovered ones, until none is left."""
-        objs = self.queue
+        queue = self.queue
+        queue_type = self.queue_type
         get_referents = gc.get_referents
-        plans_get = self.plans.get
+        plans = self.type_plans
+        types = self.types
+        class_infos = self.class_infos
         edges = self.edges
         e_extend = edges.extend
         k_extend = self.kinds.extend
@@ -112,21 +166,21 @@ class Walker:
         key_sids_get = self.key_sids.get
         dict_items = dict.items
         special = self._special
-        instance = self._instance
-        ATOM, PLAIN, SEQ, DICT, INSTANCE = P.ATOM, P.PLAIN, P.SEQ, P.DICT, P.INSTANCE
+        instance = self._instance_slow_path
+        same_layout = self._same_layout
+        SEQ, DICT, INSTANCE, PLAIN = P.SEQ, P.DICT, P.INSTANCE, P.PLAIN
         RUN = _RUN
         ZEROS, NONES, IKINDS, INDEXES = _ZEROS, _NONES, _INDEX_KINDS, _INDEXES
-        KKINDS, VKINDS = _KEY_KINDS, _VALUE_KINDS
-        while self.pos < len(objs):
-            chunk = objs[self.pos:self.pos + CHUNK]
+        KV_KINDS, KV_RUN = self.kv_kinds, _KV_RUN
+        MISSING = _MISSING
+        while self.pos < len(queue):
+            chunk = queue[self.pos:self.pos + CHUNK]
+            chunk_types = queue_type[self.pos:self.pos + CHUNK]
             self.pos += len(chunk)
             base = len(targets)
-            for o in chunk:
+            for o, j in zip(chunk, chunk_types):
                 offs_append(base + len(edges))
-                t = type(o)
-                p = plans_get(id(t))
-                if p is None:
-                    p = self._plan(t)
+                p = plans[j]
                 if p == SEQ:
                     # items in index order (gc.get_referents lists a list or tuple
                     # backwards); one C call, so a thread cannot resize it midway
@@ -141,24 +195,36 @@ class Walker:
                             k_extend(bytes((F.INDEX,)) * k)
                             l_extend(array("I", range(k)))
                 elif p == DICT:
-                    items = list(dict_items(o))
-                    if items:
-                        ks, vs = zip(*items)
+                    # keys then values; zip(*view) reads the dict in one C call
+                    kv = tuple(zip(*dict_items(o)))
+                    if kv:
+                        ks = kv[0]
                         k = len(ks)
                         e_extend(ks)
-                        e_extend(vs)
-                        if k <= RUN:
-                            k_extend(KKINDS[:k])
-                            k_extend(VKINDS[:k])
-                        else:
-                            k_extend(bytes((F.DICT_KEY,)) * k + bytes((F.DICT_VALUE,)) * k)
+                        e_extend(kv[1])
+                        k_extend(KV_KINDS[k] if k <= KV_RUN else
+                                 bytes((F.DICT_KEY,)) * k + bytes((F.DICT_VALUE,)) * k)
                         labs = list(map(key_sids_get, map(id, ks)))
                         if None in labs:
                             labs = self._key_labels(ks, labs)
                         l_extend(labs)
                         l_extend(labs)
                 elif p == INSTANCE:
-                    instance(o, t)
+                    t = types[j]
+                    info = class_infos[j]
+                    refs = get_referents(o)
+                    layout = info.layout
+                    # the labelling of the last instance of this class, when it fits
+                    if (layout is not None and len(refs) == layout[1] and refs[-1] is t
+                            and (layout[0] is None
+                                 or (all(map(is_, map(getattr, repeat(o), layout[0],
+                                                      repeat(MISSING)), refs))
+                                     if layout[0] else same_layout(o, info, refs, layout)))):
+                        e_extend(refs)
+                        k_extend(layout[3])
+                        l_extend(layout[4])
+                    else:
+                        instance(o, t, info, refs)
                 elif p == PLAIN:
                     refs = get_referents(o)
                     if refs:
@@ -170,8 +236,8 @@ class Walker:
                         else:
                             k_extend(bytes(k))
                             l_extend(array("I", [F.NONE]) * k)
-                elif p != ATOM:
-                    special(o, t, p)
+                else:
+                    special(o, types[j], p)
             self._discover()
 
     def _discover(self):
@@ -182,49 +248,22 @@ class Walker:
         if not fresh:
             return
         seen = self.seen
-        fresh_ids = list(map(id, fresh))
-        index = list(map(seen.get, fresh_ids))
+        keys = list(map(KEY, fresh))
+        index = list(map(seen.get, keys))
         if None in index:
-            missing = list(compress(range(len(index)), map(is_, index, repeat(None))))
-            found = list(map(fresh.__getitem__, missing))
-            new = list(dict(zip(map(id, found), found)).values())  # one entry per object
-            del found
-            self._number(new)
-            for _ in map(index.__setitem__, missing,
-                         map(seen.__getitem__, map(fresh_ids.__getitem__, missing))):
-                pass
+            missing = list(compress(count(), map(is_, index, repeat(None))))
+            missing_keys = list(map(keys.__getitem__, missing))
+            # one entry per new object, in order of first appearance
+            new = dict(zip(missing_keys, map(fresh.__getitem__, missing)))
+            first = len(self.objs)
+            numbers = dict(zip(new, count(first)))
+            seen.update(numbers)
+            new = list(new.values())
+            self.objs.extend(new)
+            self._queue_new(new, first)
+            deque(map(index.__setitem__, missing, map(numbers.__getitem__, missing_keys)), 0)
         self.targets.extend(index)
         fresh.clear()
-
-    def _number(self, new):
-        """Give `new` objects the next indices; queue those that have referents."""
-        type_ids = list(map(id, map(type, new)))
-        unknown = set(type_ids).difference(self.plans)
-        if unknown:
-            types = dict(zip(type_ids, map(type, new)))
-            for tid in unknown:
-                self._plan(types[tid])
-        objs = self.objs
-        numbers = range(len(objs), len(objs) + len(new))
-        self.seen.update(zip(map(id, new), numbers))
-        objs.extend(new)
-        is_atom = list(map(self.atom_types.__contains__, type_ids))
-        if True in is_atom:
-            walk_it = list(map(not_, is_atom))
-            self.queue.extend(compress(new, walk_it))
-            self.queue_index.extend(compress(numbers, walk_it))
-        else:
-            self.queue.extend(new)
-            self.queue_index.extend(numbers)
-
-    def _plan(self, t):
-        p = P.plan_for(t)
-        if p == P.ATOM:
-            self.atom_types.add(id(t))
-        elif p == P.INSTANCE:
-            self.class_infos[id(t)] = P.ClassInfo(t, self.in_fork_child)
-        self.plans[id(t)] = p
-        return p
 
     def _key_labels(self, keys, labs):
         """Fill the missing key label ids of `labs` (cache misses)."""
@@ -255,9 +294,7 @@ class Walker:
     # -- the less frequent types -----------------------------------------------------------
 
     def _special(self, o, t, p):
-        if p == P.INSTANCE:
-            self._instance(o, t)
-        elif p == P.FUNCTION:
+        if p == P.FUNCTION:
             self._function(o)
         elif p == P.METHOD:
             refs = gc.get_referents(o)
@@ -339,7 +376,7 @@ class Walker:
         if closure:
             free = _func_code(o).co_freevars
             if len(free) == len(closure):
-                self.closures.append((id(closure), tuple(map(self.name_sid, free))))
+                self.closures.append((KEY(closure), tuple(map(self.name_sid, free))))
 
     def _class(self, o, t):
         refs = gc.get_referents(o)
@@ -405,23 +442,16 @@ class Walker:
             sid = self.key_sids[id(k)] = self.strings.intern(key_text(k))
         return sid
 
-    def _instance(self, o, t):
+    def _instance_slow_path(self, o, t, info, refs):
         """An instance of a Python class: slots, attributes (dict or inline values), its
         class, then what the C base type holds (formats/snap.md §8.2, §8.3).
 
         Classes whose instances hold only attributes and their class cache the labelling
-        of the last instance (`ClassInfo.layout`); the next instance reuses it when its
-        attribute values are the same objects in the same order."""
-        info = self.class_infos[id(t)]
-        refs = gc.get_referents(o)
-        layout = info.layout
-        if layout is not None and refs and refs[-1] is t:
-            names, n_edges, fork_keys, kinds, labels = layout
-            if len(refs) == n_edges and self._same_layout(o, info, refs, names, fork_keys):
-                self.edges.extend(refs)
-                self.kinds.extend(kinds)
-                self.labels.extend(labels)
-                return
+        of the last instance (`ClassInfo.layout`); `walk` reuses it for the next instance
+        when its attribute values are the same objects in the same order, and calls this
+        otherwise. The layout is (check, edge count, fork keys, kinds, labels) with check
+        None (≤3.10: nothing to check), the attribute names to read (3.11+ in-process) or
+        () (fork child: compare the dict's keys, see `_same_layout`)."""
         ids = list(map(id, refs))
         if info.simple and refs and refs[-1] is t:
             split = len(refs) - 1
@@ -435,18 +465,15 @@ class Walker:
         if info.simple and split == len(refs) - 1:
             self._remember_layout(o, info, refs, split, start)
 
-    def _same_layout(self, o, info, refs, names, fork_keys):
-        if names:   # 3.11+ in-process: the cached names still give these very values
-            return (list(map(id, map(getattr, repeat(o), names, repeat(_MISSING))))
-                    == list(map(id, refs[:-1])))
-        if fork_keys is not None:   # fork child: same dict keys, values in head order
-            try:
-                d = info.dict_getter(o)
-            except Exception:
-                return False
-            return (type(d) is dict and tuple(map(id, d)) == fork_keys
-                    and list(map(id, dict.values(d))) == list(map(id, refs[:-1])))
-        return not info.inline   # ≤3.10: the head is the instance dict (or nothing)
+    def _same_layout(self, o, info, refs, layout):
+        """Fork child: the instance dict has the same keys and its values are the head."""
+        fork_keys = layout[2]
+        try:
+            d = info.dict_getter(o)
+        except Exception:
+            return False
+        return (type(d) is dict and tuple(map(id, d)) == fork_keys
+                and list(map(id, dict.values(d))) == list(map(id, refs[:-1])))
 
     def _remember_layout(self, o, info, refs, split, start):
         kinds = bytes(self.kinds[start:])
@@ -454,7 +481,7 @@ class Walker:
         info.layout = None
         if len(kinds) != len(refs):
             return
-        names = ()
+        check = None
         fork_keys = None
         if info.inline:
             if any(k != F.ATTRIBUTE for k in kinds[:split]):
@@ -467,12 +494,13 @@ class Walker:
                 if type(d) is not dict or list(map(id, dict.values(d))) != list(map(id, refs[:split])):
                     return
                 fork_keys = tuple(map(id, d))
+                check = ()
             else:
                 texts = [self.attr_texts.get(x) for x in labels[:split]]
                 if info.getattr_mode != P.ClassInfo.FAST or None in texts or not texts:
                     return
-                names = tuple(texts)
-        info.layout = (names, len(refs), fork_keys, kinds, labels)
+                check = tuple(texts)
+        info.layout = (check, len(refs), fork_keys, kinds, labels)
 
     def _instance_slow(self, o, t, info, refs, ids, split):
         head = refs[:split]
@@ -501,7 +529,7 @@ class Walker:
             else:
                 kinds.append(F.OTHER)
                 labels.append(F.NONE)
-        if (own_dict is not None and P.PY313 and id(own_dict) in self.seen
+        if (own_dict is not None and P.PY313 and KEY(own_dict) in self.seen
                 and not any(r is own_dict for r in head)):
             head.append(own_dict)
             kinds.append(F.INSTANCE_DICT)
@@ -651,6 +679,7 @@ class Walker:
         self.offsets = self._index_offsets(len(targets))
         self.queue = []
         self.queue_index = array("Q")
+        self.queue_type = array("I")
         seen = self.seen
         offs, kinds, labels = self.offsets, self.kinds, self.labels
         for cid, sids in self.closures:
@@ -669,9 +698,17 @@ class Walker:
                         labels[e] = sid
         self.closures = []
         self.attr_texts = {}
-        self.class_infos = {}
-        self.plans = {}
+        self.class_infos = []
+        self.type_walked = []
+        self.type_plans = []
         return targets
+
+    def take_types(self):
+        """The type objects by type number, with the object index of each type object
+        (NONE if not in the snapshot); the walker drops its own references to them."""
+        types, self.types = self.types, []
+        seen = self.seen
+        return types, [seen.get(k, F.NONE) for k in map(KEY, types)]
 
 
 _MISSING = object()

@@ -159,8 +159,7 @@ struct TypeJson<'a> {
 /// `.snap` statistics as JSON, with the first `top` types of each list (0 = all).
 pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> String {
     let cut = |v: &'_ [crate::analysis::snap_stats::TypeRow]| -> Vec<serde_json::Value> {
-        let n = if top == 0 { v.len() } else { top.min(v.len()) };
-        v[..n]
+        super::top(v, top)
             .iter()
             .map(|r| {
                 serde_json::json!(TypeJson {

@@ -116,15 +116,10 @@ pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> Str
         ("Top types by count", &s.by_count),
         ("Top types by size", &s.by_size),
     ] {
-        let n = if top == 0 {
-            rows.len()
-        } else {
-            top.min(rows.len())
-        };
         out.push_str(&format!(
             "\n#### {title}\n\n| # | Type | Count | Size |\n|---:|---|---:|---:|\n"
         ));
-        for (i, r) in rows[..n].iter().enumerate() {
+        for (i, r) in super::top(rows, top).iter().enumerate() {
             out.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
                 i + 1,

@@ -15,3 +15,12 @@ pub enum Format {
     /// Markdown fit to paste into a bug report.
     Markdown,
 }
+
+/// The first `top` items (all of them when `top` is 0), as `--top N` means everywhere.
+pub fn top<T>(items: &[T], top: usize) -> &[T] {
+    if top == 0 {
+        items
+    } else {
+        &items[..top.min(items.len())]
+    }
+}

@@ -40,11 +40,7 @@ pub fn traceback_text(view: &TmView, key: u32) -> Vec<String> {
 
 /// The number of rows to show for `--top N` (0 = all).
 pub fn shown(view: &TmView, top: usize) -> usize {
-    if top == 0 {
-        view.rows.len()
-    } else {
-        top.min(view.rows.len())
-    }
+    super::top(&view.rows, top).len()
 }
 
 /// "lineno", "lineno, cumulative", plus the filters, for headings.

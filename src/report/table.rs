@@ -155,14 +155,9 @@ pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> Str
         ("Top types by count", &s.by_count),
         ("Top types by size", &s.by_size),
     ] {
-        let n = if top == 0 {
-            rows.len()
-        } else {
-            top.min(rows.len())
-        };
         let mut t = new_table();
         t.set_header(vec!["#", "Type", "Count", "Size", "Average"]);
-        for (i, r) in rows[..n].iter().enumerate() {
+        for (i, r) in super::top(rows, top).iter().enumerate() {
             t.add_row(vec![
                 num((i + 1).to_string()),
                 Cell::new(&r.name),
