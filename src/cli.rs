@@ -1,10 +1,11 @@
 //! Command-line interface: parse arguments (clap derive) and wire input → analysis → report.
 
-use crate::analysis::snap_stats;
 use crate::analysis::tm_compare::{GroupBy, GroupOptions};
 use crate::analysis::tm_diff::{self, TmView};
 use crate::analysis::tm_filter::{Glob, TraceFilter};
+use crate::analysis::{snap_diff, snap_stats, why_alive};
 use crate::error::{Error, Result};
+use crate::graph::HeapGraph;
 use crate::input::tracemalloc::{self, TmSnapshot};
 use crate::input::{self, InputKind, Source, snap};
 use crate::progress::Progress;
@@ -36,6 +37,21 @@ enum Command {
     Diff(DiffArgs),
     /// Summarise one snapshot: totals, traceback limit, top allocation sites
     Stats(StatsArgs),
+    /// Why is this object alive: its chain from a root and its dominators (.snap)
+    Path(PathArgs),
+}
+
+#[derive(Args)]
+struct PathArgs {
+    /// A .snap file
+    #[arg(value_name = "SNAPSHOT")]
+    file: PathBuf,
+    /// The object's address, as id() printed it (0x7f3a1c2b4e10 or decimal)
+    #[arg(value_name = "ADDRESS")]
+    address: String,
+    /// Output face (table or json)
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -75,8 +91,9 @@ struct GroupArgs {
 
 #[derive(Args)]
 struct DiffArgs {
-    /// Two snapshots, oldest first
-    #[arg(required = true, num_args = 2.., value_name = "SNAPSHOT")]
+    /// Snapshots, oldest first: two tracemalloc dumps, or two or more .snap files, or a
+    /// directory of .snap files (ordered by step, then time)
+    #[arg(required = true, num_args = 1.., value_name = "SNAPSHOT")]
     files: Vec<PathBuf>,
     #[command(flatten)]
     group: GroupArgs,
@@ -109,6 +126,7 @@ fn run(cli: Cli) -> Result<i32> {
     let (text, code) = match cli.command {
         Command::Diff(a) => diff(&a, &progress)?,
         Command::Stats(a) => stats(&a, &progress)?,
+        Command::Path(a) => path(&a)?,
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.
@@ -138,12 +156,17 @@ fn options(g: &GroupArgs) -> Result<GroupOptions> {
     })
 }
 
-fn render(view: &TmView, g: &GroupArgs) -> String {
-    match g.format {
+fn render(view: &TmView, g: &GroupArgs) -> Result<String> {
+    Ok(match g.format {
         Format::Table => report::table::tm_view(view, g.top),
         Format::Json => report::json::tm_view(view, g.top),
         Format::Markdown => report::markdown::tm_view(view, g.top),
-    }
+        Format::Dot => {
+            return Err(Error::usage(
+                "--format dot draws object-graph (.snap) diffs only",
+            ));
+        }
+    })
 }
 
 fn load_tm<'a>(src: &'a Source, progress: &Progress) -> Result<TmSnapshot<'a>> {
@@ -153,40 +176,147 @@ fn load_tm<'a>(src: &'a Source, progress: &Progress) -> Result<TmSnapshot<'a>> {
     snap
 }
 
-fn require_tracemalloc(src: &Source) -> Result<()> {
-    match input::detect(src.bytes()) {
-        InputKind::Tracemalloc => Ok(()),
-        InputKind::Snap => Err(Error::file(
-            src.path(),
-            "is a leakhunt .snap object graph: `stats` reads it; diffing object graphs is not built yet",
-        )),
+/// Expand directories into the `.snap` files they hold, ordered by step, then time.
+fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for f in files {
+        if !f.is_dir() {
+            out.push(f.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(f).map_err(|e| input::source::io_error(f, &e))?;
+        let mut found: Vec<(Option<i64>, f64, PathBuf)> = Vec::new();
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if !p.is_file() {
+                continue;
+            }
+            let Ok(src) = Source::open(&p) else { continue };
+            if input::detect(src.bytes()) != InputKind::Snap {
+                continue;
+            }
+            let g = snap::load(&src)?;
+            let step = g.meta.get("step").and_then(|v| v.as_i64());
+            let time = g.meta.get("time").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            found.push((step, time, p));
+        }
+        if found.is_empty() {
+            return Err(Error::expected(
+                f,
+                0,
+                "a directory holding .snap files",
+                "none",
+            ));
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        out.extend(found.into_iter().map(|(_, _, p)| p));
     }
+    Ok(out)
 }
 
 fn diff(a: &DiffArgs, progress: &Progress) -> Result<(String, i32)> {
+    let files = expand(&a.files)?;
+    let sources = files
+        .iter()
+        .map(|f| Source::open(f))
+        .collect::<Result<Vec<_>>>()?;
+    let kinds: Vec<InputKind> = sources.iter().map(|s| input::detect(s.bytes())).collect();
+    if kinds.iter().all(|&k| k == InputKind::Snap) {
+        return snap_diff(&files, &sources, &a.group);
+    }
+    if let Some(i) = kinds.iter().position(|&k| k == InputKind::Snap) {
+        return Err(Error::file(
+            &files[i],
+            "is a .snap object graph, the others are tracemalloc dumps: diff files of one kind",
+        ));
+    }
     let opts = options(&a.group)?;
-    if a.files.len() != 2 {
+    if files.len() != 2 {
         return Err(Error::usage(format!(
             "a tracemalloc diff compares exactly two dumps, got {}",
-            a.files.len()
+            files.len()
         )));
     }
-    let old_src = Source::open(&a.files[0])?;
-    let new_src = Source::open(&a.files[1])?;
-    require_tracemalloc(&old_src)?;
-    require_tracemalloc(&new_src)?;
+    let (old_src, new_src) = (&sources[0], &sources[1]);
     // Two files, two cores: read them side by side.
     let (old, new) = std::thread::scope(|s| {
-        let h = s.spawn(|| load_tm(&new_src, progress));
-        let old = load_tm(&old_src, progress);
+        let h = s.spawn(|| load_tm(new_src, progress));
+        let old = load_tm(old_src, progress);
         let new = h
             .join()
             .unwrap_or_else(|_| Err(Error::file(new_src.path(), "reader thread failed")));
         (old, new)
     });
     let (old, new) = (old?, new?);
-    let view = tm_diff::diff((a.files[0].clone(), &old), (a.files[1].clone(), &new), opts);
-    Ok((render(&view, &a.group), 0))
+    let view = tm_diff::diff((files[0].clone(), &old), (files[1].clone(), &new), opts);
+    Ok((render(&view, &a.group)?, 0))
+}
+
+fn snap_diff(files: &[PathBuf], sources: &[Source], g: &GroupArgs) -> Result<(String, i32)> {
+    if files.len() < 2 {
+        return Err(Error::usage(
+            "an object-graph diff needs two or more .snap files",
+        ));
+    }
+    let graphs = sources.iter().map(snap::load).collect::<Result<Vec<_>>>()?;
+    let pid = |g: &HeapGraph| g.meta.get("pid").and_then(|v| v.as_u64());
+    if let Some(i) = graphs.iter().position(|g| pid(g) != pid(&graphs[0])) {
+        return Err(Error::file(
+            &files[i],
+            format!(
+                "comes from process {} but {} from process {}: a diff needs snapshots of one process",
+                pid(&graphs[i]).unwrap_or(0),
+                files[0].display(),
+                pid(&graphs[0]).unwrap_or(0)
+            ),
+        ));
+    }
+    let refs: Vec<&HeapGraph> = graphs.iter().collect();
+    let d = snap_diff::diff(files, &refs, g.top);
+    let text = match g.format {
+        Format::Table => report::table::snap_diff(&d, g.top),
+        Format::Json => report::json::snap_diff(&d, g.top),
+        Format::Markdown => report::markdown::snap_diff(&d, g.top),
+        Format::Dot => report::dot::snap_diff(&d, g.top),
+    };
+    Ok((text, 0))
+}
+
+fn path(a: &PathArgs) -> Result<(String, i32)> {
+    let src = Source::open(&a.file)?;
+    if input::detect(src.bytes()) != InputKind::Snap {
+        return Err(Error::expected(
+            &a.file,
+            0,
+            "a leakhunt .snap object graph",
+            "another kind of file",
+        ));
+    }
+    let g = snap::load(&src)?;
+    let text = a.address.trim();
+    let addr = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse::<u64>(),
+    }
+    .map_err(|_| {
+        Error::usage(format!(
+            "not an address: {text:?} (expected 0x7f... or a decimal id())"
+        ))
+    })?;
+    let obj =
+        g.addr.iter().position(|&x| x == addr).ok_or_else(|| {
+            Error::usage(format!("no object at 0x{addr:x} in {}", a.file.display()))
+        })? as u32;
+    let why = why_alive::explain(&g, obj);
+    let out = match a.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&why).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        _ => why_alive::text(&why),
+    };
+    Ok((out, 0))
 }
 
 fn stats(a: &StatsArgs, progress: &Progress) -> Result<(String, i32)> {
@@ -196,7 +326,7 @@ fn stats(a: &StatsArgs, progress: &Progress) -> Result<(String, i32)> {
         let graph = snap::load(&src)?;
         let s = snap_stats::stats(a.file.clone(), &graph);
         let text = match a.group.format {
-            Format::Table => report::table::snap_stats(&s, a.group.top),
+            Format::Table | Format::Dot => report::table::snap_stats(&s, a.group.top),
             Format::Json => report::json::snap_stats(&s, a.group.top),
             Format::Markdown => report::markdown::snap_stats(&s, a.group.top),
         };
@@ -204,5 +334,5 @@ fn stats(a: &StatsArgs, progress: &Progress) -> Result<(String, i32)> {
     }
     let snap = load_tm(&src, progress)?;
     let view = tm_diff::statistics((a.file.clone(), &snap), opts);
-    Ok((render(&view, &a.group), 0))
+    Ok((render(&view, &a.group)?, 0))
 }

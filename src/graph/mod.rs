@@ -251,6 +251,11 @@ impl<'a> HeapGraph<'a> {
         }
     }
 
+    /// CSR row starts (`object_count() + 1` entries).
+    pub fn edge_offsets(&self) -> &'a [u64] {
+        self.edge_offsets
+    }
+
     /// The range of edge indices leaving object `i`.
     pub fn edge_range(&self, i: u32) -> std::ops::Range<usize> {
         let i = i as usize;

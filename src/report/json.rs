@@ -196,3 +196,21 @@ pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> Str
     out.push('\n');
     out
 }
+
+/// Schema id of `leakhunt diff` on `.snap` files.
+pub const SNAP_DIFF_SCHEMA: &str = "leakhunt.snap-diff/1";
+
+/// A `.snap` diff as JSON (formats/snap-diff-json.md).
+pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String {
+    let mut doc = serde_json::to_value(d).unwrap_or_default();
+    if let Some(obj) = doc.as_object_mut() {
+        if let Some(serde_json::Value::Array(rows)) = obj.get_mut("growth_by_type") {
+            rows.truncate(if top == 0 { rows.len() } else { top.max(20) });
+        }
+        obj.insert("schema".into(), serde_json::json!(SNAP_DIFF_SCHEMA));
+    }
+    let mut out =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    out.push('\n');
+    out
+}

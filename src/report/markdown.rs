@@ -131,3 +131,67 @@ pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> Str
     }
     out
 }
+
+/// A `.snap` diff as Markdown.
+pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String {
+    let mut out = String::from(
+        "### leakhunt: object-graph diff\n\n| Snapshot | Step | Objects | Size |\n|---|---:|---:|---:|\n",
+    );
+    for s in &d.snapshots {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            cell_code(&s.path),
+            s.step.map(|x| x.to_string()).unwrap_or_default(),
+            s.objects,
+            text::size(s.bytes as i64, false)
+        ));
+    }
+    out.push_str(&format!(
+        "\n**New and alive:** {} objects, {} ({} unreachable, {}).\n\n#### Leak suspects\n\n",
+        d.new_objects,
+        text::size(d.new_bytes as i64, false),
+        d.new_unreachable,
+        text::size(d.new_unreachable_bytes as i64, false)
+    ));
+    out.push_str("| # | Retained growth | New objects | Leaking type | Retention chain |\n|---:|---:|---:|---|---|\n");
+    for (i, s) in super::top(&d.suspects, top).iter().enumerate() {
+        let grouped = if s.group_count > 1 {
+            format!(" ({} alike)", s.group_count)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {}{} |\n",
+            i + 1,
+            text::size(s.retained_growth_bytes as i64, false),
+            s.new_objects,
+            cell_code(&s.leaking_type),
+            cell_code(&s.chain_text),
+            grouped
+        ));
+    }
+    out.push_str("\n#### Growth by type\n\n| Type | Count | Δ Count | Δ Size | New |\n|---|---:|---:|---:|---:|\n");
+    for r in super::top(&d.growth_by_type, top) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            cell_code(&r.type_name),
+            r.count_last,
+            text::count(r.count_diff, true),
+            text::size(r.size_diff, true),
+            r.new
+        ));
+    }
+    if !d.cycles.is_empty() {
+        out.push_str("\n#### Reference cycles among new objects\n\n| Status | Cycles | Size | Shape |\n|---|---:|---:|---|\n");
+        for c in super::top(&d.cycles, top) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                c.status,
+                c.count,
+                text::size(c.bytes as i64, false),
+                cell_code(&c.signature)
+            ));
+        }
+    }
+    out
+}

@@ -1,5 +1,6 @@
 //! Report faces: render analysis results as a table, JSON or Markdown. Reports never compute.
 
+pub mod dot;
 pub mod json;
 pub mod markdown;
 pub mod site;
@@ -14,6 +15,8 @@ pub enum Format {
     Json,
     /// Markdown fit to paste into a bug report.
     Markdown,
+    /// Graphviz DOT (object-graph diffs: chains and cycles).
+    Dot,
 }
 
 /// The first `top` items (all of them when `top` is 0), as `--top N` means everywhere.

@@ -170,3 +170,77 @@ pub fn snap_stats(s: &crate::analysis::snap_stats::SnapStats, top: usize) -> Str
     }
     out
 }
+
+/// A `.snap` diff as tables: snapshots, growth by type, suspects with chains, cycles.
+pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String {
+    let mut out = String::new();
+    for s in &d.snapshots {
+        let step = s.step.map(|x| format!(", step {x}")).unwrap_or_default();
+        out.push_str(&format!(
+            "{} ({} objects, {}{step})\n",
+            s.path,
+            s.objects,
+            text::size(s.bytes as i64, false)
+        ));
+    }
+    out.push_str(&format!(
+        "new and alive: {} objects, {}; of these unreachable (garbage): {} objects, {}\n",
+        d.new_objects,
+        text::size(d.new_bytes as i64, false),
+        d.new_unreachable,
+        text::size(d.new_unreachable_bytes as i64, false)
+    ));
+    let mut t = new_table();
+    t.set_header(vec!["Type", "Count", "Δ Count", "Δ Size", "New", "Freed"]);
+    for r in super::top(&d.growth_by_type, top) {
+        t.add_row(vec![
+            Cell::new(&r.type_name),
+            num(r.count_last.to_string()),
+            num(text::count(r.count_diff, true)),
+            num(text::size(r.size_diff, true)),
+            num(r.new.to_string()),
+            num(r.freed.to_string()),
+        ]);
+    }
+    out.push_str(&format!("\nGrowth by type\n{t}\n"));
+    let mut t = new_table();
+    t.set_header(vec![
+        "#",
+        "Retained growth",
+        "New objects",
+        "Leaking type",
+        "Retention chain",
+    ]);
+    for (i, s) in super::top(&d.suspects, top).iter().enumerate() {
+        let mut chain = s.chain_text.clone();
+        if s.group_count > 1 {
+            chain.push_str(&format!("\n({} retainers with this chain)", s.group_count));
+        }
+        if let Some(site) = &s.alloc_site {
+            chain.push_str(&format!("\nallocated at {site}"));
+        }
+        t.add_row(vec![
+            num((i + 1).to_string()),
+            num(text::size(s.retained_growth_bytes as i64, false)),
+            num(s.new_objects.to_string()),
+            Cell::new(&s.leaking_type),
+            Cell::new(chain),
+        ]);
+    }
+    out.push_str(&format!("\nLeak suspects\n{t}\n"));
+    if !d.cycles.is_empty() {
+        let mut t = new_table();
+        t.set_header(vec!["Status", "Cycles", "Objects", "Size", "Shape"]);
+        for c in super::top(&d.cycles, top) {
+            t.add_row(vec![
+                Cell::new(c.status),
+                num(c.count.to_string()),
+                num(c.objects.to_string()),
+                num(text::size(c.bytes as i64, false)),
+                Cell::new(&c.signature),
+            ]);
+        }
+        out.push_str(&format!("\nReference cycles among new objects\n{t}\n"));
+    }
+    out
+}

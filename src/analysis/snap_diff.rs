@@ -1,0 +1,356 @@
+//! The `.snap` diff: what is new and survives, which old object accumulates it (dominators),
+//! by which chain it is reached, and which cycles are kept or leaked.
+
+use super::chain::{self, Step};
+use super::cycles::{self, CycleGroup};
+use super::dominators::{Csr, SUPER_ROOT, dominators};
+use super::identity::match_objects;
+use super::paths::shortest_paths;
+use crate::graph::{HeapGraph, NONE, kind};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Facts about one input snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapInfo {
+    /// The file.
+    pub path: String,
+    /// The dumper's `step`, if given.
+    pub step: Option<i64>,
+    /// Objects.
+    pub objects: u64,
+    /// Sum of `sys.getsizeof`.
+    pub bytes: u64,
+    /// Unix time of the dump.
+    pub time: Option<f64>,
+    /// The dumper's label, if given.
+    pub label: Option<String>,
+}
+
+/// How one type changed from the first snapshot to the last.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeGrowth {
+    /// `module.qualname`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Objects in the first snapshot.
+    pub count_first: u64,
+    /// Objects in the last snapshot.
+    pub count_last: u64,
+    /// Last minus first.
+    pub count_diff: i64,
+    /// Bytes, last minus first.
+    pub size_diff: i64,
+    /// Objects that are new (and, with three or more snapshots, survived).
+    pub new: u64,
+    /// Their bytes.
+    pub new_bytes: u64,
+    /// Objects of the first snapshot gone by the last.
+    pub freed: u64,
+}
+
+/// An old object that accumulates new memory, and what it holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suspect {
+    /// The accumulating object's type.
+    pub retainer_type: String,
+    /// Its address in the last snapshot.
+    pub retainer_address: String,
+    /// Its chain from a root, then the leaking objects (`[*] (Type)`).
+    pub chain_text: String,
+    /// The chain as steps.
+    pub chain: Vec<Step>,
+    /// The most common type (by bytes) among the new objects it holds.
+    pub leaking_type: String,
+    /// New objects it dominates (the leaking ones and everything only they hold).
+    pub new_objects: u64,
+    /// Their bytes: the growth this retainer is responsible for.
+    pub retained_growth_bytes: u64,
+    /// Most common allocation site of the leaking objects, when recorded.
+    pub alloc_site: Option<String>,
+    /// Retainers whose chains have this same shape, grouped into this finding.
+    pub group_count: u64,
+}
+
+/// The whole diff.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapDiff {
+    /// The snapshots, oldest first.
+    pub snapshots: Vec<SnapInfo>,
+    /// New objects in the last snapshot (with three or more: born after the first and alive
+    /// in the last two).
+    pub new_objects: u64,
+    /// Their bytes.
+    pub new_bytes: u64,
+    /// New objects no root reaches (garbage awaiting collection).
+    pub new_unreachable: u64,
+    /// Their bytes.
+    pub new_unreachable_bytes: u64,
+    /// Types by growth, most first.
+    pub growth_by_type: Vec<TypeGrowth>,
+    /// Leak suspects, most growth first.
+    pub suspects: Vec<Suspect>,
+    /// Cycles among new objects.
+    pub cycles: Vec<CycleGroup>,
+}
+
+/// Describe a snapshot.
+pub fn info(path: &std::path::Path, g: &HeapGraph) -> SnapInfo {
+    SnapInfo {
+        path: path.display().to_string(),
+        step: g.meta.get("step").and_then(|v| v.as_i64()),
+        objects: g.object_count() as u64,
+        bytes: g.total_size(),
+        time: g.meta.get("time").and_then(|v| v.as_f64()),
+        label: g
+            .meta
+            .get("label")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    }
+}
+
+/// Which objects of the last snapshot are new: absent from the first and, with three or
+/// more snapshots, present in the one before the last (born early enough to be a leak).
+pub fn new_objects(snaps: &[&HeapGraph]) -> Vec<bool> {
+    let last = snaps[snaps.len() - 1];
+    let from_first = match_objects(snaps[0], last);
+    if snaps.len() >= 3 {
+        let from_prev = match_objects(snaps[snaps.len() - 2], last);
+        from_first
+            .iter()
+            .zip(&from_prev)
+            .map(|(&f, &p)| f == NONE && p != NONE)
+            .collect()
+    } else {
+        from_first.iter().map(|&f| f == NONE).collect()
+    }
+}
+
+/// Diff snapshots of one process, oldest first (two or more).
+pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
+    let first = snaps[0];
+    let last = snaps[snaps.len() - 1];
+    let is_new = new_objects(snaps);
+    let growth_by_type = type_growth(first, last, &is_new);
+    let keep = |e: usize| last.edge_kind[e] != kind::WEAK;
+    let csr = Csr {
+        offsets: last.edge_offsets(),
+        targets: last.edge_target,
+        keep: Some(&keep),
+    };
+    let roots: Vec<u32> = last.roots().map(|r| r.object).collect();
+    let doms = dominators(&csr, &roots);
+    let (mut new_count, mut new_bytes, mut unreachable, mut unreachable_bytes) =
+        (0u64, 0u64, 0u64, 0u64);
+    for ((&new, &size), &idom) in is_new.iter().zip(last.size).zip(&doms.idom) {
+        if new {
+            new_count += 1;
+            new_bytes += size;
+            if idom == NONE {
+                unreachable += 1;
+                unreachable_bytes += size;
+            }
+        }
+    }
+    let suspects = suspects(last, &is_new, &doms, top);
+    let cycles = cycles::cycles(last, &is_new, &doms);
+    SnapDiff {
+        snapshots: paths.iter().zip(snaps).map(|(p, g)| info(p, g)).collect(),
+        new_objects: new_count,
+        new_bytes,
+        new_unreachable: unreachable,
+        new_unreachable_bytes: unreachable_bytes,
+        growth_by_type,
+        suspects,
+        cycles,
+    }
+}
+
+fn type_growth(first: &HeapGraph, last: &HeapGraph, is_new: &[bool]) -> Vec<TypeGrowth> {
+    let mut rows: HashMap<String, TypeGrowth> = HashMap::new();
+    fn row<'r>(rows: &'r mut HashMap<String, TypeGrowth>, name: &str) -> &'r mut TypeGrowth {
+        rows.entry(name.to_string()).or_insert_with(|| TypeGrowth {
+            type_name: name.to_string(),
+            count_first: 0,
+            count_last: 0,
+            count_diff: 0,
+            size_diff: 0,
+            new: 0,
+            new_bytes: 0,
+            freed: 0,
+        })
+    }
+    let first_names: Vec<String> = (0..first.type_count() as u32)
+        .map(|t| first.type_name(t))
+        .collect();
+    let last_names: Vec<String> = (0..last.type_count() as u32)
+        .map(|t| last.type_name(t))
+        .collect();
+    let kept = match_objects(first, last);
+    let mut survives = vec![false; first.object_count()];
+    for &o in &kept {
+        if o != NONE {
+            survives[o as usize] = true;
+        }
+    }
+    for v in 0..first.object_count() {
+        let r = row(&mut rows, &first_names[first.type_of[v] as usize]);
+        r.count_first += 1;
+        r.size_diff -= first.size[v] as i64;
+        if !survives[v] {
+            r.freed += 1;
+        }
+    }
+    for ((&t, &size), &new) in last.type_of.iter().zip(last.size).zip(is_new) {
+        let r = row(&mut rows, &last_names[t as usize]);
+        r.count_last += 1;
+        r.size_diff += size as i64;
+        if new {
+            r.new += 1;
+            r.new_bytes += size;
+        }
+    }
+    let mut out: Vec<TypeGrowth> = rows
+        .into_values()
+        .map(|mut r| {
+            r.count_diff = r.count_last as i64 - r.count_first as i64;
+            r
+        })
+        .filter(|r| r.count_diff != 0 || r.size_diff != 0 || r.new != 0)
+        .collect();
+    out.sort_by(|a, b| {
+        b.size_diff
+            .cmp(&a.size_diff)
+            .then(b.count_diff.cmp(&a.count_diff))
+            .then(a.type_name.cmp(&b.type_name))
+    });
+    out
+}
+
+/// Old objects that directly dominate new memory, grouped by chain shape, most bytes first.
+fn suspects(
+    g: &HeapGraph,
+    is_new: &[bool],
+    doms: &super::dominators::Dominators,
+    top: usize,
+) -> Vec<Suspect> {
+    let n = g.object_count();
+    // New bytes and objects under each object in the dominator tree.
+    let mut new_bytes = vec![0u64; n];
+    let mut new_count = vec![0u32; n];
+    for &v in &doms.preorder {
+        if is_new[v as usize] {
+            new_bytes[v as usize] = g.size[v as usize];
+            new_count[v as usize] = 1;
+        }
+    }
+    // Credit each new subtree hanging directly under an old object to that object.
+    let mut direct: HashMap<u32, (u64, u64)> = HashMap::new();
+    for &v in doms.preorder.iter().rev() {
+        let d = doms.idom[v as usize];
+        if d == SUPER_ROOT {
+            continue;
+        }
+        if is_new[v as usize] && !is_new[d as usize] && new_bytes[v as usize] > 0 {
+            let e = direct.entry(d).or_insert((0, 0));
+            e.0 += new_bytes[v as usize];
+            e.1 += new_count[v as usize] as u64;
+        }
+        new_bytes[d as usize] += new_bytes[v as usize];
+        new_count[d as usize] += new_count[v as usize];
+    }
+    drop(new_bytes);
+    drop(new_count);
+    let mut ranked: Vec<(u32, u64, u64)> =
+        direct.into_iter().map(|(v, (b, c))| (v, b, c)).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(200);
+    if ranked.is_empty() {
+        return Vec::new();
+    }
+    // What each candidate holds directly: types and allocation sites of its new children.
+    let slot: HashMap<u32, usize> = ranked.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
+    let mut held_types: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
+    let mut held_sites: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
+    for (v, (&new, &d)) in is_new.iter().zip(&doms.idom).enumerate() {
+        if !new || d == NONE || d == SUPER_ROOT {
+            continue;
+        }
+        if let Some(&i) = slot.get(&d) {
+            *held_types[i].entry(g.type_of[v]).or_insert(0) += g.size[v];
+            if let Some(a) = g.alloc {
+                let tb = a.object_tb[v];
+                if tb != NONE {
+                    *held_sites[i].entry(tb).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let paths = shortest_paths(g);
+    let mut groups: Vec<(String, Suspect)> = Vec::new();
+    for (i, &(v, bytes, count)) in ranked.iter().enumerate() {
+        let leaking = held_types[i]
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(&t, _)| g.type_name(t))
+            .unwrap_or_default();
+        let hops = paths.path_to(g, v);
+        let root = hops
+            .first()
+            .and_then(|h| paths.root_of.get(&h.object).copied());
+        let mut steps = chain::steps(g, &hops, root);
+        if steps.is_empty() {
+            steps.push(Step {
+                type_name: g.type_name(g.type_of[v as usize]),
+                label: "(unreachable)".into(),
+            });
+        }
+        steps.push(Step {
+            type_name: leaking.clone(),
+            label: "[*]".into(),
+        });
+        let shape = format!("{}|{}", chain::shape(&steps), leaking);
+        let alloc_site = held_sites[i]
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .and_then(|(&tb, _)| site_text(g, tb));
+        if let Some((_, s)) = groups.iter_mut().find(|(k, _)| *k == shape) {
+            s.group_count += 1;
+            s.new_objects += count;
+            s.retained_growth_bytes += bytes;
+            continue;
+        }
+        groups.push((
+            shape,
+            Suspect {
+                retainer_type: g.type_name(g.type_of[v as usize]),
+                retainer_address: format!("0x{:x}", g.addr[v as usize]),
+                chain_text: chain::text(&steps),
+                chain: steps,
+                leaking_type: leaking,
+                new_objects: count,
+                retained_growth_bytes: bytes,
+                alloc_site,
+                group_count: 1,
+            },
+        ));
+    }
+    let mut out: Vec<Suspect> = groups.into_iter().map(|(_, s)| s).collect();
+    out.sort_by_key(|s| std::cmp::Reverse(s.retained_growth_bytes));
+    if top > 0 {
+        out.truncate(top);
+    }
+    out
+}
+
+/// `file:line` of a recorded traceback's allocating frame.
+fn site_text(g: &HeapGraph, tb: u32) -> Option<String> {
+    let a = g.alloc?;
+    let lo = *a.tb_offsets.get(tb as usize)? as usize;
+    let hi = *a.tb_offsets.get(tb as usize + 1)? as usize;
+    let last = *a.tb_frames.get(lo..hi)?.last()?;
+    let f = a.frames.get(last as usize)?;
+    Some(format!("{}:{}", g.strings.get(f[0]), f[1]))
+}
