@@ -104,24 +104,42 @@ pub fn cycles(g: &HeapGraph, member: &[bool], doms: &Dominators) -> Vec<CycleGro
     }
     let mut groups: HashMap<(String, &'static str), CycleGroup> = HashMap::new();
     for (c, comp) in comps.iter().enumerate() {
+        // Instance dicts inside the cycle read as their owner's attributes (Node.parent), so a
+        // cycle has the same shape whether attributes live in a __dict__ or inline (3.11+).
+        let mut owner: HashMap<u32, u32> = HashMap::new();
+        for &v in comp {
+            for e in g.edge_range(v) {
+                let w = g.edge_target[e];
+                if g.edge_kind[e] == kind::INSTANCE_DICT && comp_of[w as usize] == c as u32 {
+                    owner.insert(w, v);
+                }
+            }
+        }
         let mut edges: Vec<String> = Vec::new();
         for &v in comp {
             for e in g.edge_range(v) {
                 let w = g.edge_target[e];
-                if comp_of[w as usize] == c as u32 && strong(e) {
-                    let label = g.edge_label_text(e);
-                    let label = if label.is_empty() {
-                        kind::name(g.edge_kind[e]).to_string()
-                    } else {
-                        collapse(&label).to_string()
-                    };
-                    edges.push(format!(
-                        "{}.{} -> {}",
-                        g.type_name(g.type_of[v as usize]),
-                        label,
-                        g.type_name(g.type_of[w as usize])
-                    ));
+                if comp_of[w as usize] != c as u32
+                    || !strong(e)
+                    || g.edge_kind[e] == kind::INSTANCE_DICT
+                {
+                    continue;
                 }
+                let raw = g.edge_label_text(e);
+                let (from, label) = match owner.get(&v) {
+                    Some(&o) if g.edge_kind[e] == kind::DICT_VALUE => {
+                        let name = raw.trim_matches('\'').to_string();
+                        (o, name)
+                    }
+                    _ if raw.is_empty() => (v, kind::name(g.edge_kind[e]).to_string()),
+                    _ => (v, collapse(&raw).to_string()),
+                };
+                edges.push(format!(
+                    "{}.{} -> {}",
+                    g.type_name(g.type_of[from as usize]),
+                    label,
+                    g.type_name(g.type_of[w as usize])
+                ));
             }
         }
         edges.sort();

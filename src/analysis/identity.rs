@@ -1,12 +1,13 @@
 //! Identity across snapshots: an object in a later snapshot is "the same" as one in an earlier
-//! snapshot when it has the same address and type (and, for immutable types, the same size),
-//! since CPython reuses addresses after objects are freed.
+//! snapshot when it has the same address and type, since CPython reuses addresses after
+//! objects are freed. For types whose contents never change (str, tuple, function, bound
+//! method...) the size and the addresses of what the object refers to must match too, so a
+//! new tuple at the address of a freed one is not taken for it.
 
 use crate::graph::{HeapGraph, NONE};
 use std::collections::HashMap;
 
-/// Types whose instances never change size: a different size at a reused address is a
-/// different object.
+/// Built-in types whose instances never change size or referents after creation.
 const IMMUTABLE: &[&str] = &[
     "str",
     "bytes",
@@ -16,7 +17,21 @@ const IMMUTABLE: &[&str] = &[
     "frozenset",
     "complex",
     "code",
+    "function",
+    "method",
+    "cell",
 ];
+
+/// Whether two objects refer to the same addresses, in order (their class edges aside).
+fn same_referents(old: &HeapGraph, o: u32, new: &HeapGraph, v: u32) -> bool {
+    targets(old, o).eq(targets(new, v))
+}
+
+fn targets<'g>(g: &'g HeapGraph, x: u32) -> impl Iterator<Item = u64> + 'g {
+    g.edge_range(x)
+        .filter(move |&e| g.edge_kind[e] != crate::graph::kind::CLASS)
+        .map(move |e| g.addr[g.edge_target[e] as usize])
+}
 
 /// For every object of `new`, the index of the same object in `old`, or [`NONE`].
 pub fn match_objects(old: &HeapGraph, new: &HeapGraph) -> Vec<u32> {
@@ -55,8 +70,9 @@ pub fn match_objects(old: &HeapGraph, new: &HeapGraph) -> Vec<u32> {
             let t = new.type_of[i] as usize;
             let same_type =
                 new_to_old_type[t] != NONE && old.type_of[o as usize] == new_to_old_type[t];
-            let same_size = !immutable[t] || old.size[o as usize] == new.size[i];
-            if same_type && same_size { o } else { NONE }
+            let same_contents = !immutable[t]
+                || (old.size[o as usize] == new.size[i] && same_referents(old, o, new, i as u32));
+            if same_type && same_contents { o } else { NONE }
         })
         .collect()
 }

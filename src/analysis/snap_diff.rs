@@ -261,7 +261,6 @@ fn suspects(
         new_bytes[d as usize] += new_bytes[v as usize];
         new_count[d as usize] += new_count[v as usize];
     }
-    drop(new_bytes);
     drop(new_count);
     let mut ranked: Vec<(u32, u64, u64)> =
         direct.into_iter().map(|(v, (b, c))| (v, b, c)).collect();
@@ -270,7 +269,8 @@ fn suspects(
     if ranked.is_empty() {
         return Vec::new();
     }
-    // What each candidate holds directly: types and allocation sites of its new children.
+    // What each candidate holds directly: types (weighted by the new bytes each child keeps
+    // alive) and allocation sites of its new children.
     let slot: HashMap<u32, usize> = ranked.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
     let mut held_types: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
     let mut held_sites: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
@@ -279,7 +279,7 @@ fn suspects(
             continue;
         }
         if let Some(&i) = slot.get(&d) {
-            *held_types[i].entry(g.type_of[v]).or_insert(0) += g.size[v];
+            *held_types[i].entry(g.type_of[v]).or_insert(0) += new_bytes[v];
             if let Some(a) = g.alloc {
                 let tb = a.object_tb[v];
                 if tb != NONE {

@@ -1,0 +1,211 @@
+//! The object-graph diff on real leaking programs (testdata/programs/leaks), each dumped three
+//! times by the stdlib dumper: committed 3.12 dumps, and live on every CPython installed here.
+//! Each asserts the exact top suspect, its chain and the cycles.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn diff(dir: &Path, name: &str) -> Value {
+    let files: Vec<_> = (1..=3)
+        .map(|k| dir.join(format!("{name}-{k}.snap")))
+        .collect();
+    let mut args: Vec<std::ffi::OsString> = vec!["diff".into()];
+    args.extend(files.iter().map(|f| f.clone().into_os_string()));
+    args.extend(["--format".into(), "json".into()]);
+    let out = leakhunt(&args);
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn top(d: &Value) -> &Value {
+    &d["suspects"][0]
+}
+
+fn check_all(dir: &Path, version: &str) {
+    let d = diff(dir, "registry");
+    assert_eq!(d["schema"], "leakhunt.snap-diff/1");
+    assert_eq!(d["snapshots"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        top(&d)["chain_text"],
+        "module __main__ -> _REGISTRY (dict) -> [*] (__main__.Request)",
+        "{version}"
+    );
+    assert_eq!(top(&d)["leaking_type"], "__main__.Request");
+    assert_eq!(top(&d)["retainer_type"], "dict");
+    // 100 requests per step: with three snapshots only those born in step 1->2 that survive
+    // count, each with its id string and bytearray body (and, before 3.11, its __dict__).
+    let n = top(&d)["new_objects"].as_u64().unwrap();
+    assert!((300..=400).contains(&n), "{version}: {n} new objects");
+    let growth = d["growth_by_type"].as_array().unwrap();
+    let req = growth
+        .iter()
+        .find(|r| r["type"] == "__main__.Request")
+        .unwrap();
+    assert_eq!(
+        req["count_diff"], 200,
+        "{version}: two steps of 100 requests"
+    );
+    assert_eq!(req["new"], 100, "{version}: born in 1->2 and alive in 3");
+
+    let d = diff(dir, "emitter");
+    assert_eq!(
+        top(&d)["chain_text"],
+        "module __main__ -> bus (__main__.EventBus) -> handlers (list) -> [*] (method)",
+        "{version}"
+    );
+    assert_eq!(top(&d)["leaking_type"], "method");
+    assert_eq!(top(&d)["chain"][2]["label"], "handlers");
+    assert_eq!(top(&d)["chain"][2]["type"], "list");
+
+    let d = diff(dir, "cycle_retained");
+    assert_eq!(
+        top(&d)["chain_text"],
+        "module __main__ -> _TREES (list) -> [*] (__main__.Node)",
+        "{version}"
+    );
+    let c = &d["cycles"][0];
+    assert_eq!(c["status"], "retained", "{version}");
+    assert_eq!(
+        c["count"], 100,
+        "{version}: one cycle per tree born in 1->2"
+    );
+    let sig = c["signature"].as_str().unwrap();
+    assert!(
+        sig.contains("__main__.Node.parent -> __main__.Node"),
+        "{version}: {sig}"
+    );
+    assert!(
+        sig.contains("list.[*] -> __main__.Node"),
+        "{version}: {sig}"
+    );
+
+    let d = diff(dir, "cycle_garbage");
+    let c = &d["cycles"][0];
+    assert_eq!(c["status"], "garbage", "{version}");
+    assert_eq!(c["count"], 100, "{version}");
+    assert!(
+        c["signature"]
+            .as_str()
+            .unwrap()
+            .contains("__main__.Pair.other -> __main__.Pair"),
+        "{version}"
+    );
+    assert!(
+        d["new_unreachable"].as_u64().unwrap() >= 400,
+        "{version}: pairs and their payloads are garbage"
+    );
+    assert!(
+        d["suspects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| !s["leaking_type"].as_str().unwrap().contains("Pair")),
+        "{version}: garbage is not retained by anything"
+    );
+
+    let d = diff(dir, "closure");
+    assert_eq!(
+        top(&d)["chain_text"],
+        "module __main__ -> HANDLERS (list) -> [*] (function)",
+        "{version}"
+    );
+    assert!(
+        top(&d)["retained_growth_bytes"].as_u64().unwrap() >= 100 * 10_000,
+        "{version}: the captured payloads"
+    );
+
+    let d = diff(dir, "churn");
+    let worst = d["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["retained_growth_bytes"].as_u64().unwrap())
+        .max();
+    assert!(
+        worst.unwrap_or(0) < 4096,
+        "{version}: churn is no leak: {:?}",
+        d["suspects"]
+    );
+}
+
+#[test]
+fn committed_leak_dumps() {
+    check_all(&testdata("snap/leaks"), "3.12 (committed)");
+}
+
+#[test]
+fn live_leak_programs_on_every_installed_cpython() {
+    let programs = testdata("programs/leaks");
+    for v in VERSIONS {
+        let Some(py) = python(v) else { continue };
+        let tmp = tempfile::tempdir().unwrap();
+        for name in [
+            "registry",
+            "emitter",
+            "cycle_retained",
+            "cycle_garbage",
+            "closure",
+            "churn",
+        ] {
+            let out = std::process::Command::new(&py)
+                .arg(programs.join(format!("{name}.py")))
+                .arg(tmp.path())
+                .output()
+                .expect("run python");
+            assert!(
+                out.status.success(),
+                "{v} {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        check_all(tmp.path(), v);
+    }
+}
+
+#[test]
+fn path_explains_a_leaked_object() {
+    let dir = testdata("snap/leaks");
+    let d = diff(&dir, "registry");
+    let addr = top(&d)["retainer_address"].as_str().unwrap().to_string();
+    let out = leakhunt([
+        "path".as_ref(),
+        dir.join("registry-3.snap").as_os_str(),
+        addr.as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(w["reachable"], true);
+    assert_eq!(w["chain_text"], "module __main__ -> _REGISTRY (dict)");
+    assert!(w["object"]["retained"].as_u64().unwrap() > 40_000);
+}
+
+#[test]
+fn dot_output_is_a_graph() {
+    let dir = testdata("snap/leaks");
+    let out = leakhunt([
+        "diff".as_ref(),
+        dir.join("cycle_retained-1.snap").as_os_str(),
+        dir.join("cycle_retained-3.snap").as_os_str(),
+        "--format".as_ref(),
+        "dot".as_ref(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("digraph leakhunt {"));
+    assert!(text.contains("_TREES"));
+    assert!(text.contains("cluster_c0"));
+    assert!(text.trim_end().ends_with('}'));
+}
