@@ -5,6 +5,7 @@ import struct
 import sys
 import time
 from array import array
+from itertools import compress, count
 
 from . import allocsites
 from . import roots as R
@@ -48,11 +49,11 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     rc = R.refcounts(objs)
     tables = _object_tables(objs, walker.obj_type, type_table)
     flags = tables["flags"]
-    for i, count in enumerate(rc):
-        if count >= F.IMMORTAL_REFCOUNT:
-            flags[i] |= F.F_IMMORTAL
+    for i in compress(count(), map(F.IMMORTAL_REFCOUNT.__le__, rc)):
+        flags[i] |= F.F_IMMORTAL
     for index, extra in R.held_from_outside(rc, targets, walker.kinds,
-                                            F.F_IMMORTAL | F.F_IS_FRAME, flags, baseline):
+                                            F.F_IMMORTAL | F.F_IS_FRAME, flags, baseline,
+                                            walker.n0):
         root_list.add(index, F.ROOT_HELD_FROM_OUTSIDE, 0, min(extra, F.NONE - 1))
     del rc
 
@@ -141,8 +142,11 @@ def _type_table(types, type_objects, strings):
 def _object_tables(objs, obj_type, type_table):
     """TYPES, OBJ_TYPE, OBJ_SIZE and OBJ_FLAGS (without IMMORTAL) for `objs`."""
     types, type_flags, overridden = type_table
-    flags = bytearray(map(int.__or__, map(gc.is_tracked, objs),
-                          map(type_flags.__getitem__, obj_type)))
+    # OR of two byte columns, done on two big ints (the type bits never include bit 0)
+    n = len(objs)
+    tracked = int.from_bytes(bytes(map(gc.is_tracked, objs)), "little")
+    by_type = int.from_bytes(bytes(map(type_flags.__getitem__, obj_type)), "little")
+    flags = bytearray((tracked | by_type).to_bytes(n, "little"))
     return {"types": types, "obj_type": obj_type, "flags": flags,
             "sizes": _sizes(objs, obj_type, overridden)}
 

@@ -113,13 +113,20 @@ def refcounts(objs):
     return list(map(sys.getrefcount, objs))
 
 
-def held_from_outside(rc, targets, kinds, skip_flags, flags, baseline):
+def held_from_outside(rc, targets, kinds, skip_flags, flags, baseline, first_found=None):
     """[(index, extra)] for objects whose refcount exceeds their strong in-degree.
 
     `rc` from `refcounts`; `kinds` marks WEAK edges (not counted); objects with any of
-    `skip_flags` in `flags` (frames, immortals) are skipped."""
-    indeg = {}
-    _count_elements(indeg, targets)
+    `skip_flags` in `flags` (frames, immortals) are skipped. Objects from index
+    `first_found` on were found through an edge; only WEAK edges do not count, so one
+    with at most one reference beyond the dumper's and no WEAK edge into it cannot be
+    held from outside: in-degrees are counted only for the other objects."""
+    n = len(rc)
+    if first_found is None or first_found > n:
+        first_found = n
+    need = bytearray(map((baseline + 1).__lt__, rc))
+    need[:first_found] = bytes(map(baseline.__lt__, rc[:first_found]))
+    weak = []
     if F.WEAK in kinds:
         start = 0
         while True:
@@ -127,8 +134,16 @@ def held_from_outside(rc, targets, kinds, skip_flags, flags, baseline):
             if e < 0:
                 break
             t = targets[e]
-            indeg[t] -= 1
+            weak.append(t)
+            if rc[t] > baseline:
+                need[t] = 1
             start = e + 1
-    extra = list(map(sub, rc, map(indeg.get, range(len(rc)), repeat(0))))
-    candidates = compress(range(len(rc)), map(baseline.__lt__, extra))
-    return [(i, extra[i] - baseline) for i in candidates if not flags[i] & skip_flags]
+    indeg = {}
+    _count_elements(indeg, compress(targets, map(need.__getitem__, targets)))
+    for t in weak:
+        if t in indeg:
+            indeg[t] -= 1
+    candidates = list(compress(range(n), need))
+    extra = list(map(sub, map(rc.__getitem__, candidates), map(indeg.get, candidates, repeat(0))))
+    held = compress(zip(candidates, extra), map(baseline.__lt__, extra))
+    return [(i, x - baseline) for i, x in held if not flags[i] & skip_flags]

@@ -8,8 +8,8 @@ the graph. No user code runs: see `typeplans` and `strings` for how names are re
 import gc
 from array import array
 from collections import deque
-from itertools import accumulate, compress, count, repeat
-from operator import is_, sub
+from itertools import accumulate, chain, compress, count, repeat
+from operator import eq, is_, sub
 
 from . import snapformat as F
 from . import typeplans as P
@@ -61,7 +61,13 @@ class Walker:
         self.seen = {}            # KEY(obj) -> object index
         self.obj_type = array("I")     # type number of every object (OBJ_TYPE)
         self.edges = []           # edge targets (objects) of the current chunk
-        self.targets = array("I")  # edge target indices of the chunks already discovered
+        self.index_chunks = []    # per discovered chunk, the list of its edge targets'
+                                  # numbers (object indices or provisional, see _discover)
+        self.m = 0                # edges discovered so far
+        self.targets = None       # set by `finish`: EDGE_TARGET
+        self.n0 = 0               # objects numbered before the walk (seed and roots)
+        self.first_edges = array("Q")  # provisional number of each object found by the walk
+        self.real = array("I")    # set by `finish`: object index by provisional/real number
         self.pos = 0              # queue[:pos] are processed
         self.kinds = bytearray()
         self.labels = array("I")
@@ -151,6 +157,7 @@ class Walker:
 
     def walk(self):
         """Process every object, appending newly discovered ones, until none is left."""
+        self.n0 = len(self.objs)
         queue = self.queue
         queue_type = self.queue_type
         get_referents = gc.get_referents
@@ -162,7 +169,6 @@ class Walker:
         k_extend = self.kinds.extend
         l_extend = self.labels.extend
         offs_append = self.offsets.append
-        targets = self.targets
         key_sids_get = self.key_sids.get
         dict_items = dict.items
         special = self._special
@@ -177,7 +183,7 @@ class Walker:
             chunk = queue[self.pos:self.pos + CHUNK]
             chunk_types = queue_type[self.pos:self.pos + CHUNK]
             self.pos += len(chunk)
-            base = len(targets)
+            base = self.m
             for o, j in zip(chunk, chunk_types):
                 offs_append(base + len(edges))
                 p = plans[j]
@@ -241,28 +247,29 @@ class Walker:
             self._discover()
 
     def _discover(self):
-        """Turn the chunk's edge targets into object indices, numbering the objects not
+        """Turn the chunk's edge targets into object numbers, numbering the objects not
         seen yet and queueing those that have referents (atoms are never processed).
-        One dict lookup per edge; everything in C-level bulk operations."""
+
+        One `setdefault` per edge, all in C-level bulk operations: an object met for the
+        first time is entered in `seen` with a provisional number, `n0 + e` for the edge
+        `e` that found it (`n0` = objects numbered before the walk, so provisional numbers
+        never collide with real ones); every later edge to it gets the same number.
+        `finish` maps provisional numbers to object indices (`first_edges` lists them in
+        the order the objects were numbered)."""
         fresh = self.edges
         if not fresh:
             return
-        seen = self.seen
-        keys = list(map(KEY, fresh))
-        index = list(map(seen.get, keys))
-        if None in index:
-            missing = list(compress(count(), map(is_, index, repeat(None))))
-            missing_keys = list(map(keys.__getitem__, missing))
-            # one entry per new object, in order of first appearance
-            new = dict(zip(missing_keys, map(fresh.__getitem__, missing)))
+        base = self.n0 + self.m
+        index = list(map(self.seen.setdefault, map(KEY, fresh), count(base)))
+        is_new = list(map(eq, index, count(base)))
+        if True in is_new:
+            new = list(compress(fresh, is_new))
             first = len(self.objs)
-            numbers = dict(zip(new, count(first)))
-            seen.update(numbers)
-            new = list(new.values())
+            self.first_edges.extend(compress(count(base), is_new))
             self.objs.extend(new)
             self._queue_new(new, first)
-            deque(map(index.__setitem__, missing, map(numbers.__getitem__, missing_keys)), 0)
-        self.targets.extend(index)
+        self.index_chunks.append(index)
+        self.m += len(index)
         fresh.clear()
 
     def _key_labels(self, keys, labs):
@@ -675,17 +682,19 @@ class Walker:
         """Build the CSR offsets, label closure tuples and cells, and drop every cache that
         holds application objects (after this `objs` is the only reference the walker holds
         to them). Returns the edge target array."""
-        targets = self.targets
+        targets = self.targets = self._resolve()
         self.offsets = self._index_offsets(len(targets))
         self.queue = []
         self.queue_index = array("Q")
         self.queue_type = array("I")
         seen = self.seen
+        real = self.real
         offs, kinds, labels = self.offsets, self.kinds, self.labels
         for cid, sids in self.closures:
             ti = seen.get(cid)
             if ti is None:
                 continue
+            ti = real[ti]
             a, b = offs[ti], offs[ti + 1]
             if b - a != len(sids) or any(k != F.INDEX for k in kinds[a:b]):
                 continue
@@ -707,8 +716,21 @@ class Walker:
         """The type objects by type number, with the object index of each type object
         (NONE if not in the snapshot); the walker drops its own references to them."""
         types, self.types = self.types, []
-        seen = self.seen
-        return types, [seen.get(k, F.NONE) for k in map(KEY, types)]
+        seen_get, real = self.seen.get, self.real
+        numbers = [seen_get(k) for k in map(KEY, types)]
+        return types, [F.NONE if i is None else real[i] for i in numbers]
+
+    def _resolve(self):
+        """EDGE_TARGET: the discovered numbers with provisional ones replaced by object
+        indices; keeps the mapping (`real`, indexed by any number `seen` holds)."""
+        n0 = self.n0
+        real = list(range(n0))
+        real.extend(repeat(0, self.m))
+        deque(map(real.__setitem__, self.first_edges, count(n0)), 0)
+        self.first_edges = array("Q")
+        self.real = real
+        chunks, self.index_chunks = self.index_chunks, []
+        return array("I", map(real.__getitem__, chain.from_iterable(chunks)))
 
 
 _MISSING = object()
