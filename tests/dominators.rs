@@ -2,7 +2,7 @@
 //! with several roots, weak edges, cycles and unreachable parts, plus chains and diamonds.
 
 use leakhunt::analysis::dominators::{Csr, SUPER_ROOT, dominators};
-use leakhunt::graph::NONE;
+use leakhunt::graph::{NONE, kind};
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -24,12 +24,14 @@ fn check(c: &Case) {
         offsets[i + 1] += offsets[i];
     }
     let targets: Vec<u32> = sorted.iter().map(|e| e.1).collect();
-    let weak: Vec<bool> = sorted.iter().map(|e| e.2).collect();
-    let keep = |e: usize| !weak[e];
+    let kinds: Vec<u8> = sorted
+        .iter()
+        .map(|e| if e.2 { kind::WEAK } else { kind::ATTRIBUTE })
+        .collect();
     let g = Csr {
         offsets: &offsets,
         targets: &targets,
-        keep: Some(&keep),
+        kinds: Some(&kinds),
     };
     let d = dominators(&g, &c.roots);
     // The oracle: the same graph plus an explicit super-root node n.
@@ -167,7 +169,7 @@ fn retained_sizes_sum_what_each_object_dominates() {
     let g = Csr {
         offsets: &offsets,
         targets: &targets,
-        keep: None,
+        kinds: None,
     };
     let d = dominators(&g, &[0]);
     let r = d.retained(&[1, 10, 100, 1000, 10000, 7]);

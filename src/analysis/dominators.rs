@@ -3,16 +3,16 @@
 //! the super-root) that all its strong paths from the roots pass through. No recursion; linear
 //! in practice, also on long chains.
 
-use crate::graph::NONE;
+use crate::graph::{NONE, kind};
 
-/// A graph given as CSR successor lists (strong references only) plus its roots.
+/// A graph given as CSR successor lists plus, optionally, edge kinds (weak edges are skipped).
 pub struct Csr<'a> {
     /// Row starts: successors of `v` are `targets[offsets[v]..offsets[v + 1]]`.
     pub offsets: &'a [u64],
     /// Successor ids.
     pub targets: &'a [u32],
-    /// Optional per-edge filter: an edge `e` counts only when `keep(e)`.
-    pub keep: Option<&'a dyn Fn(usize) -> bool>,
+    /// Edge kinds, parallel to `targets`; edges of kind [`kind::WEAK`] do not count.
+    pub kinds: Option<&'a [u8]>,
 }
 
 impl Csr<'_> {
@@ -24,8 +24,9 @@ impl Csr<'_> {
         self.offsets[v as usize] as usize..self.offsets[v as usize + 1] as usize
     }
 
+    #[inline]
     fn kept(&self, e: usize) -> bool {
-        self.keep.is_none_or(|k| k(e))
+        self.kinds.is_none_or(|k| k.get(e) != Some(&kind::WEAK))
     }
 }
 
@@ -72,9 +73,13 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
     let mut pre = vec![NONE; n];
     let mut vertex: Vec<u32> = vec![SUPER_ROOT];
     let mut parent: Vec<u32> = vec![0];
-    // Iterative DFS; the stack holds (preorder number, next edge index).
+    // Iterative DFS; the stack holds (preorder number, next edge index). Every edge of a
+    // reached object is scanned once, so the scan also records its target's preorder number
+    // and counts predecessors: the one pass over the edges that reads `pre` at random.
     let mut stack: Vec<(u32, usize)> = Vec::new();
     let mut is_root = vec![false; n];
+    let mut target_pre = vec![NONE; g.targets.len()];
+    let mut pred_count = vec![0u32; n + 2];
     for &r in roots {
         let r_us = r as usize;
         if r_us >= n {
@@ -97,13 +102,22 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
             while e < end {
                 let t = g.targets[e] as usize;
                 e += 1;
-                if t < n && pre[t] == NONE && g.kept(e - 1) {
-                    top.1 = e;
-                    pre[t] = vertex.len() as u32;
+                if t >= n || !g.kept(e - 1) {
+                    continue;
+                }
+                let mut pt = pre[t];
+                if pt == NONE {
+                    pt = vertex.len() as u32;
+                    pre[t] = pt;
                     vertex.push(t as u32);
                     parent.push(p);
-                    stack.push((pre[t], g.offsets[t] as usize));
                     descended = true;
+                }
+                target_pre[e - 1] = pt;
+                pred_count[pt as usize + 1] += 1;
+                if descended {
+                    top.1 = e;
+                    stack.push((pt, g.offsets[t] as usize));
                     break;
                 }
             }
@@ -113,19 +127,9 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
         }
     }
     let count = vertex.len();
-    // Predecessors of reached objects, as preorder numbers (reverse CSR).
-    let mut pred_off = vec![0u32; count + 1];
-    for v in 0..n as u32 {
-        if pre[v as usize] == NONE {
-            continue;
-        }
-        for e in g.edges(v) {
-            let t = g.targets[e] as usize;
-            if t < n && pre[t] != NONE && g.kept(e) {
-                pred_off[pre[t] as usize + 1] += 1;
-            }
-        }
-    }
+    // Predecessors as a reverse CSR in preorder space.
+    let mut pred_off = pred_count;
+    pred_off.truncate(count + 1);
     for i in 0..count {
         pred_off[i + 1] += pred_off[i];
     }
@@ -136,20 +140,21 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
         if pv == NONE {
             continue;
         }
-        for e in g.edges(v) {
-            let t = g.targets[e] as usize;
-            if t < n && pre[t] != NONE && g.kept(e) {
-                let slot = &mut fill[pre[t] as usize];
+        for &pt in &target_pre[g.edges(v)] {
+            if pt != NONE {
+                let slot = &mut fill[pt as usize];
                 preds[*slot as usize] = pv;
                 *slot += 1;
             }
         }
     }
     drop(fill);
+    drop(target_pre);
     // Semi-dominators, processing preorder numbers from last to first; `ancestor` links the
     // processed forest, `label` caches the minimum-semi vertex on each compressed path.
     let mut semi: Vec<u32> = (0..count as u32).collect();
-    let mut label: Vec<u32> = (0..count as u32).collect();
+    // best[x]: the smallest semi on x's compressed forest path (SNCA needs values only).
+    let mut best: Vec<u32> = (0..count as u32).collect();
     let mut ancestor = vec![NONE; count];
     let mut path: Vec<u32> = Vec::new();
     for w in (1..count).rev() {
@@ -159,13 +164,13 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
             s = 0;
         }
         for &v in &preds[pred_off[w] as usize..pred_off[w + 1] as usize] {
-            let u = eval(v, &mut ancestor, &mut label, &semi, &mut path);
-            s = s.min(semi[u as usize]);
+            s = s.min(eval(v, &mut ancestor, &mut best, &mut path));
         }
         semi[w] = s;
+        best[w] = s;
         ancestor[w] = parent[w];
     }
-    drop(label);
+    drop(best);
     drop(ancestor);
     drop(preds);
     // Nearest common ancestor walk: idom(w) is the deepest ancestor of parent(w) not below semi(w).
@@ -193,25 +198,31 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
     }
 }
 
-/// Lengauer–Tarjan's EVAL with path compression, iteratively: the vertex of minimum semi on
-/// the forest path from `v` up to (not including) its tree's root; `v` itself when unlinked.
-fn eval(v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], path: &mut Vec<u32>) -> u32 {
+/// Lengauer–Tarjan's EVAL with path compression, iteratively, returning the value Semi-NCA
+/// needs: the smallest semi on the forest path from `v` up to (not including) its tree's
+/// root; `v` itself (its own semi) when unlinked.
+fn eval(v: u32, ancestor: &mut [u32], best: &mut [u32], path: &mut Vec<u32>) -> u32 {
     if ancestor[v as usize] == NONE {
         return v;
     }
     path.clear();
     let mut x = v;
-    while ancestor[ancestor[x as usize] as usize] != NONE {
+    loop {
+        let a = ancestor[x as usize];
+        if ancestor[a as usize] == NONE {
+            break;
+        }
         path.push(x);
-        x = ancestor[x as usize];
+        x = a;
     }
     // x's ancestor is a tree root; compress from the top down.
     while let Some(y) = path.pop() {
         let a = ancestor[y as usize];
-        if semi[label[a as usize] as usize] < semi[label[y as usize] as usize] {
-            label[y as usize] = label[a as usize];
+        let b = best[a as usize];
+        if b < best[y as usize] {
+            best[y as usize] = b;
         }
         ancestor[y as usize] = ancestor[a as usize];
     }
-    label[v as usize]
+    best[v as usize]
 }

@@ -6,7 +6,7 @@ use super::cycles::{self, CycleGroup};
 use super::dominators::{Csr, SUPER_ROOT, dominators};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
-use crate::graph::{HeapGraph, NONE, kind};
+use crate::graph::{HeapGraph, NONE};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -134,11 +134,10 @@ pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
     let last = snaps[snaps.len() - 1];
     let is_new = new_objects(snaps);
     let growth_by_type = type_growth(first, last, &is_new);
-    let keep = |e: usize| last.edge_kind[e] != kind::WEAK;
     let csr = Csr {
         offsets: last.edge_offsets(),
         targets: last.edge_target,
-        keep: Some(&keep),
+        kinds: Some(last.edge_kind),
     };
     let roots: Vec<u32> = last.roots().map(|r| r.object).collect();
     let doms = dominators(&csr, &roots);

@@ -4,7 +4,7 @@
 use super::chain::{self, Step};
 use super::dominators::{Csr, SUPER_ROOT, dominators};
 use super::paths::shortest_paths;
-use crate::graph::{HeapGraph, NONE, kind};
+use crate::graph::{HeapGraph, NONE};
 use serde::Serialize;
 
 /// An object named by type and address.
@@ -36,11 +36,10 @@ pub struct WhyAlive {
 
 /// Explain why `obj` is alive.
 pub fn explain(g: &HeapGraph, obj: u32) -> WhyAlive {
-    let keep = |e: usize| g.edge_kind[e] != kind::WEAK;
     let csr = Csr {
         offsets: g.edge_offsets(),
         targets: g.edge_target,
-        keep: Some(&keep),
+        kinds: Some(g.edge_kind),
     };
     let roots: Vec<u32> = g.roots().map(|r| r.object).collect();
     let doms = dominators(&csr, &roots);
