@@ -2,19 +2,13 @@
 //! run, printing times and ratios. `cargo run --release --example bench_dominators [-- N4 N10]`
 //! (defaults: 4,000,000 and 10,000,000 objects, about 1.5 edges each).
 
-use leakhunt::analysis::dominators::{Csr, dominators};
+use leakhunt::analysis::dominators::{Csr, dominators, of_heap};
 use leakhunt::input::snap::{self, writer};
 use std::time::Instant;
 
 fn ours(g: &leakhunt::graph::HeapGraph) -> (f64, usize) {
     let t = Instant::now();
-    let csr = Csr {
-        offsets: g.edge_offsets(),
-        targets: g.edge_target,
-        kinds: Some(g.edge_kind),
-    };
-    let roots: Vec<u32> = g.roots().map(|r| r.object).collect();
-    let d = dominators(&csr, &roots);
+    let d = of_heap(g);
     let r = d.retained(g.size);
     (t.elapsed().as_secs_f64(), d.preorder.len() + r.len() % 2)
 }

@@ -66,6 +66,17 @@ impl Dominators {
     }
 }
 
+/// Dominators of a heap snapshot over its strong references, from all its roots.
+pub fn of_heap(g: &crate::graph::HeapGraph) -> Dominators {
+    let csr = Csr {
+        offsets: g.edge_offsets(),
+        targets: g.edge_target,
+        kinds: Some(g.edge_kind),
+    };
+    let roots: Vec<u32> = g.roots().map(|r| r.object).collect();
+    dominators(&csr, &roots)
+}
+
 /// Compute dominators of `g` from `roots` (duplicates allowed).
 pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
     let n = g.nodes();

@@ -3,7 +3,7 @@
 
 use super::chain::{self, Step};
 use super::cycles::{self, CycleGroup};
-use super::dominators::{Csr, SUPER_ROOT, dominators};
+use super::dominators::{SUPER_ROOT, of_heap};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
 use crate::graph::{HeapGraph, NONE};
@@ -134,13 +134,7 @@ pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
     let last = snaps[snaps.len() - 1];
     let is_new = new_objects(snaps);
     let growth_by_type = type_growth(first, last, &is_new);
-    let csr = Csr {
-        offsets: last.edge_offsets(),
-        targets: last.edge_target,
-        kinds: Some(last.edge_kind),
-    };
-    let roots: Vec<u32> = last.roots().map(|r| r.object).collect();
-    let doms = dominators(&csr, &roots);
+    let doms = of_heap(last);
     let (mut new_count, mut new_bytes, mut unreachable, mut unreachable_bytes) =
         (0u64, 0u64, 0u64, 0u64);
     for ((&new, &size), &idom) in is_new.iter().zip(last.size).zip(&doms.idom) {

@@ -2,7 +2,7 @@
 //! objects that dominate it (each of which, if freed, would free it too).
 
 use super::chain::{self, Step};
-use super::dominators::{Csr, SUPER_ROOT, dominators};
+use super::dominators::{SUPER_ROOT, of_heap};
 use super::paths::shortest_paths;
 use crate::graph::{HeapGraph, NONE};
 use serde::Serialize;
@@ -36,13 +36,7 @@ pub struct WhyAlive {
 
 /// Explain why `obj` is alive.
 pub fn explain(g: &HeapGraph, obj: u32) -> WhyAlive {
-    let csr = Csr {
-        offsets: g.edge_offsets(),
-        targets: g.edge_target,
-        kinds: Some(g.edge_kind),
-    };
-    let roots: Vec<u32> = g.roots().map(|r| r.object).collect();
-    let doms = dominators(&csr, &roots);
+    let doms = of_heap(g);
     let retained = doms.retained(g.size);
     let r = |v: u32| ObjRef {
         type_name: g.type_name(g.type_of[v as usize]),
