@@ -1,11 +1,10 @@
 """One snapshot, taken in this process: walk, roots, tables, write (formats/snap.md)."""
 
 import gc
-import struct
 import sys
 import time
 from array import array
-from itertools import compress, count
+from itertools import compress, count, islice
 
 from . import allocsites
 from . import roots as R
@@ -47,7 +46,7 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     # refcounts first, while the only extra references are the object list's
     baseline = R.refcount_baseline()
     rc = R.refcounts(objs)
-    tables = _object_tables(objs, walker.obj_type, type_table)
+    tables = _object_tables(objs, walker.obj_type, type_table, walker.n_seed)
     flags = tables["flags"]
     for i in compress(count(), map(F.IMMORTAL_REFCOUNT.__le__, rc)):
         flags[i] |= F.F_IMMORTAL
@@ -88,7 +87,7 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
         "dumper_version": DUMPER_VERSION,
         "python_version": "%d.%d.%d" % sys.version_info[:3],
         "implementation": sys.implementation.name,
-        "pointer_size": struct.calcsize("P"),
+        "pointer_size": F.POINTER_SIZE,
         "time": started,
         "step": step,
         "label": label,
@@ -139,12 +138,15 @@ def _type_table(types, type_objects, strings):
     return rows, type_flags, overridden
 
 
-def _object_tables(objs, obj_type, type_table):
+def _object_tables(objs, obj_type, type_table, n_seed):
     """TYPES, OBJ_TYPE, OBJ_SIZE and OBJ_FLAGS (without IMMORTAL) for `objs`."""
     types, type_flags, overridden = type_table
     # OR of two byte columns, done on two big ints (the type bits never include bit 0)
     n = len(objs)
-    tracked = int.from_bytes(bytes(map(gc.is_tracked, objs)), "little")
+    # the seed (gc.get_objects()) is tracked: ask only about the objects found later
+    seeded = min(n_seed, n)
+    later = bytes(map(gc.is_tracked, islice(objs, seeded, None)))
+    tracked = int.from_bytes(b"\x01" * seeded + later, "little")
     by_type = int.from_bytes(bytes(map(type_flags.__getitem__, obj_type)), "little")
     flags = bytearray((tracked | by_type).to_bytes(n, "little"))
     return {"types": types, "obj_type": obj_type, "flags": flags,

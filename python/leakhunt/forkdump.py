@@ -8,7 +8,6 @@ held the lock of `sys.stderr` when the process forked)."""
 
 import gc
 import os
-import struct
 import time
 
 from . import roots as R
@@ -75,7 +74,7 @@ def read_trailer_counts(path):
     """(objects, edges) from the trailer of a written snapshot."""
     with open(path, "rb") as f:
         f.seek(-F.TRAILER_SIZE, os.SEEK_END)
-        magic, objects, edges, _crc, _ = struct.unpack("<8sQQII", f.read(F.TRAILER_SIZE))
+        magic, objects, edges, _crc, _ = F.TRAILER_STRUCT.unpack(f.read(F.TRAILER_SIZE))
     if magic != F.TRAILER_MAGIC:
         raise ValueError("%s: no snapshot trailer" % path)
     return objects, edges

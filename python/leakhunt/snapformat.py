@@ -1,6 +1,8 @@
 """Constants of the `.snap` v1 format (see formats/snap.md): section ids, edge kinds,
 object flags and root kinds. Shared by the writer and by the test reader."""
 
+from struct import Struct
+
 MAGIC = b"LKSNAP\r\n"
 TRAILER_MAGIC = b"LKSNEND\n"
 VERSION = 1
@@ -8,6 +10,14 @@ HEADER_SIZE = 64
 DIR_ENTRY_SIZE = 32
 TRAILER_SIZE = 32
 NONE = 0xFFFFFFFF  # "absent" for u32 ids and labels
+
+# Compiled once at import: `struct.pack(fmt, ...)` with a format string caches a new
+# `Struct` in the `_struct` module the first time each format is used, which would show up
+# as objects created by the dump in the next snapshot.
+HEADER_STRUCT = Struct("<8sIIQI")
+DIR_ENTRY_STRUCT = Struct("<IIQQQ")
+TRAILER_STRUCT = Struct("<8sQQII")
+POINTER_SIZE = Struct("P").size
 
 # section id -> (name, element size)
 SEC_META = 1

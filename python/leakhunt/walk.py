@@ -9,13 +9,14 @@ import gc
 from array import array
 from collections import deque
 from itertools import accumulate, chain, compress, count, repeat
-from operator import eq, is_, sub
+from operator import attrgetter, eq, is_, sub
 
 from . import snapformat as F
 from . import typeplans as P
 from .strings import key_text
 
-CHUNK = 65536        # objects processed between two discovery passes
+CHUNK = 16384        # objects processed between two discovery passes (small enough
+                     # that the edge targets are still in the CPU cache)
 _RUN = 4096          # length of the prebuilt kind/label runs
 
 _ZEROS = bytes(_RUN)
@@ -66,6 +67,7 @@ class Walker:
         self.m = 0                # edges discovered so far
         self.targets = None       # set by `finish`: EDGE_TARGET
         self.n0 = 0               # objects numbered before the walk (seed and roots)
+        self.n_seed = 0           # objects from the seed list (all GC-tracked)
         self.first_edges = array("Q")  # provisional number of each object found by the walk
         self.real = array("I")    # set by `finish`: object index by provisional/real number
         self.pos = 0              # queue[:pos] are processed
@@ -102,6 +104,7 @@ class Walker:
     def seed(self, objs):
         """Start from `objs` (the list from gc.get_objects(); it becomes the object list)."""
         self.objs = objs
+        self.n_seed = len(objs)
         self.seen = dict(zip(map(KEY, objs), range(len(objs))))
         self.obj_type = array("I")
         self._queue_new(objs, 0)
@@ -119,10 +122,10 @@ class Walker:
 
     def _type_numbers(self, objs):
         """Type numbers of `objs`, registering the types not met before (in order)."""
-        types = list(map(type, objs))
-        tids = list(map(id, types))
-        nums = list(map(self.type_number.get, tids))
+        nums = list(map(self.type_number.get, map(id, map(type, objs))))
         if None in nums:
+            types = list(map(type, objs))
+            tids = list(map(id, types))
             for tid, t in dict(zip(tids, types)).items():
                 if tid not in self.type_number:
                     self._register_type(tid, t)
@@ -178,7 +181,7 @@ class Walker:
         RUN = _RUN
         ZEROS, NONES, IKINDS, INDEXES = _ZEROS, _NONES, _INDEX_KINDS, _INDEXES
         KV_KINDS, KV_RUN = self.kv_kinds, _KV_RUN
-        MISSING = _MISSING
+        FORK_CHECK = _FORK_CHECK
         while self.pos < len(queue):
             chunk = queue[self.pos:self.pos + CHUNK]
             chunk_types = queue_type[self.pos:self.pos + CHUNK]
@@ -221,14 +224,23 @@ class Walker:
                     refs = get_referents(o)
                     layout = info.layout
                     # the labelling of the last instance of this class, when it fits
-                    if (layout is not None and len(refs) == layout[1] and refs[-1] is t
-                            and (layout[0] is None
-                                 or (all(map(is_, map(getattr, repeat(o), layout[0],
-                                                      repeat(MISSING)), refs))
-                                     if layout[0] else same_layout(o, info, refs, layout)))):
-                        e_extend(refs)
-                        k_extend(layout[3])
-                        l_extend(layout[4])
+                    if layout is not None and len(refs) == layout[1] and refs[-1] is t:
+                        check = layout[0]
+                        if check is None:
+                            fits = True
+                        elif check is FORK_CHECK:
+                            fits = same_layout(o, info, refs, layout)
+                        else:
+                            try:
+                                fits = all(map(is_, check(o), refs))
+                            except Exception:
+                                fits = False
+                        if fits:
+                            e_extend(refs)
+                            k_extend(layout[3])
+                            l_extend(layout[4])
+                        else:
+                            instance(o, t, info, refs)
                     else:
                         instance(o, t, info, refs)
                 elif p == PLAIN:
@@ -457,8 +469,9 @@ class Walker:
         of the last instance (`ClassInfo.layout`); `walk` reuses it for the next instance
         when its attribute values are the same objects in the same order, and calls this
         otherwise. The layout is (check, edge count, fork keys, kinds, labels) with check
-        None (≤3.10: nothing to check), the attribute names to read (3.11+ in-process) or
-        () (fork child: compare the dict's keys, see `_same_layout`)."""
+        None (≤3.10: nothing to check), a function returning the tuple of the attribute
+        values (3.11+ in-process) or _FORK_CHECK (fork child: compare the dict's keys, see
+        `_same_layout`)."""
         ids = list(map(id, refs))
         if info.simple and refs and refs[-1] is t:
             split = len(refs) - 1
@@ -501,12 +514,14 @@ class Walker:
                 if type(d) is not dict or list(map(id, dict.values(d))) != list(map(id, refs[:split])):
                     return
                 fork_keys = tuple(map(id, d))
-                check = ()
+                check = _FORK_CHECK
             else:
                 texts = [self.attr_texts.get(x) for x in labels[:split]]
                 if info.getattr_mode != P.ClassInfo.FAST or None in texts or not texts:
                     return
-                check = tuple(texts)
+                # the values of those attributes, read in one C call (the generic lookup
+                # only: FAST mode); raises AttributeError when one is missing
+                check = attrgetter(*texts) if len(texts) > 1 else _one_attr(texts[0])
         info.layout = (check, len(refs), fork_keys, kinds, labels)
 
     def _instance_slow(self, o, t, info, refs, ids, split):
@@ -734,6 +749,12 @@ class Walker:
 
 
 _MISSING = object()
+_FORK_CHECK = object()
+
+
+def _one_attr(name):
+    get = attrgetter(name)
+    return lambda o: (get(o),)
 
 
 def _same_keys(d, ns):

@@ -2,7 +2,6 @@
 with CRC-32. Writes `PATH.tmp-<pid>` and renames it, so PATH is complete or absent."""
 
 import os
-import struct
 import sys
 import zlib
 from array import array
@@ -34,12 +33,12 @@ def write_snapshot(path, sections, objects, edges):
     layout = []
     for sid, elem, data in payloads:
         pos = (pos + 7) & ~7
-        directory += struct.pack("<IIQQQ", sid, elem, pos, len(data) // elem, len(data))
+        directory += F.DIR_ENTRY_STRUCT.pack(sid, elem, pos, len(data) // elem, len(data))
         layout.append((pos, data))
         pos += len(data)
     trailer_at = (pos + 7) & ~7
     file_size = trailer_at + F.TRAILER_SIZE
-    header = struct.pack("<8sIIQI", F.MAGIC, F.VERSION, len(payloads), file_size, F.HEADER_SIZE)
+    header = F.HEADER_STRUCT.pack(F.MAGIC, F.VERSION, len(payloads), file_size, F.HEADER_SIZE)
     header += bytes(F.HEADER_SIZE - len(header))
 
     tmp = "%s.tmp-%d" % (path, os.getpid())
@@ -63,7 +62,7 @@ def write_snapshot(path, sections, objects, edges):
             pad = bytes(trailer_at - written)
             f.write(pad)
             crc = zlib.crc32(pad, crc)
-            f.write(struct.pack("<8sQQII", F.TRAILER_MAGIC, objects, edges, crc & 0xFFFFFFFF, 0))
+            f.write(F.TRAILER_STRUCT.pack(F.TRAILER_MAGIC, objects, edges, crc & 0xFFFFFFFF, 0))
         os.replace(tmp, path)
     except BaseException:
         try:
