@@ -191,9 +191,7 @@ impl<'a> Vm<'a> {
             op::APPENDS => {
                 let start = self.pop_mark(at)?;
                 let list = self.list_at(start.checked_sub(1), at)?;
-                for &item in &self.stack[start..] {
-                    self.heap.lists[list].push(item);
-                }
+                self.heap.lists[list].extend(&self.stack[start..]);
                 self.stack.truncate(start);
             }
             op::SETITEM => {

@@ -98,6 +98,27 @@ impl List {
         self.parts.push((v, 1));
     }
 
+    /// Append items; a batch of consecutive traces is added as one run.
+    pub fn extend(&mut self, items: &[Value]) {
+        if let Some(&Value::Trace(first)) = items.first() {
+            let consecutive = items
+                .iter()
+                .zip(first..)
+                .all(|(v, k)| *v == Value::Trace(k));
+            if consecutive && first.checked_add(items.len() as u32 - 1).is_some() {
+                self.push(items[0]);
+                if let Some((_, run)) = self.parts.last_mut() {
+                    *run += items.len() as u32 - 1;
+                }
+                self.len += items.len() - 1;
+                return;
+            }
+        }
+        for &v in items {
+            self.push(v);
+        }
+    }
+
     /// Number of items.
     pub fn len(&self) -> usize {
         self.len
@@ -203,7 +224,7 @@ impl<'a> Heap<'a> {
     }
 
     /// Store a trace-shaped tuple: kept whole, or summed into its frames tuple's totals.
-    #[inline]
+    #[inline(always)]
     pub fn push_trace(&mut self, trace: RawTrace) -> Value {
         let id = self.trace_count;
         self.trace_count += 1;
@@ -212,13 +233,18 @@ impl<'a> Heap<'a> {
         } else {
             let f = trace.frames as usize;
             if f >= self.per_frames.len() {
-                self.per_frames.resize(self.tuples.len().max(f + 1), (0, 0));
+                self.grow_per_frames(f);
             }
             let e = &mut self.per_frames[f];
             e.0 = e.0.saturating_add(trace.size);
             e.1 += 1;
         }
         Value::Trace(id)
+    }
+
+    #[cold]
+    fn grow_per_frames(&mut self, f: usize) {
+        self.per_frames.resize(self.tuples.len().max(f + 1), (0, 0));
     }
 
     /// The trace form of `(domain, size, frames[, total_nframe])` with non-negative ints.
@@ -236,5 +262,42 @@ impl<'a> Heap<'a> {
             size: u64::try_from(self.as_int(size)?).ok()?,
             frames,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_runs_keep_every_item_in_order() {
+        let mut l = List::default();
+        let batch1: Vec<Value> = (0..5).map(Value::Trace).collect();
+        let batch2 = [
+            Value::Trace(5),
+            Value::Str(1),
+            Value::Trace(6),
+            Value::Trace(7),
+        ];
+        let batch3: Vec<Value> = (8..12).map(Value::Trace).collect();
+        l.extend(&batch1);
+        l.extend(&batch2);
+        l.extend(&batch3);
+        l.push(Value::Trace(3));
+        let want: Vec<Value> = batch1
+            .iter()
+            .chain(&batch2)
+            .chain(&batch3)
+            .copied()
+            .chain([Value::Trace(3)])
+            .collect();
+        assert_eq!(l.iter().collect::<Vec<_>>(), want);
+        assert_eq!(l.len(), want.len());
+        assert_eq!(l.as_trace_range(), None);
+        let mut r = List::default();
+        r.extend(&batch1);
+        r.extend(&[Value::Trace(5)]);
+        r.extend(&batch3[..0]);
+        assert_eq!(r.as_trace_range(), Some(6));
     }
 }
