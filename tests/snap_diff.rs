@@ -209,3 +209,41 @@ fn dot_output_is_a_graph() {
     assert!(text.contains("cluster_c0"));
     assert!(text.trim_end().ends_with('}'));
 }
+
+#[test]
+fn allocation_sites_when_tracemalloc_was_tracing() {
+    let Some(py) = VERSIONS.iter().rev().find_map(|v| python(v)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(&py)
+        .arg(testdata("programs/leaks/registry.py"))
+        .arg(tmp.path())
+        .env("LEAKHUNT_TRACEMALLOC", "5")
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = diff(tmp.path(), "registry");
+    // registry.py: line 8 allocates each request's 256-byte body, line 15 the Request.
+    let sites = d["growth_by_site"].as_array().unwrap();
+    assert!(
+        sites[0]["site"]
+            .as_str()
+            .unwrap()
+            .ends_with("registry.py:8"),
+        "{sites:?}"
+    );
+    assert_eq!(sites[0]["new"], 100);
+    assert!(
+        top(&d)["alloc_site"]
+            .as_str()
+            .unwrap()
+            .ends_with("registry.py:15"),
+        "{:?}",
+        top(&d)
+    );
+}

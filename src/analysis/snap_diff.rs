@@ -50,6 +50,17 @@ pub struct TypeGrowth {
     pub freed: u64,
 }
 
+/// New objects by the line that allocated them (snapshots taken while tracemalloc traced).
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteGrowth {
+    /// `file:line` of the allocating frame.
+    pub site: String,
+    /// New objects allocated there.
+    pub new: u64,
+    /// Their bytes.
+    pub new_bytes: u64,
+}
+
 /// An old object that accumulates new memory, and what it holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suspect {
@@ -67,7 +78,7 @@ pub struct Suspect {
     pub new_objects: u64,
     /// Their bytes: the growth this retainer is responsible for.
     pub retained_growth_bytes: u64,
-    /// Most common allocation site of the leaking objects, when recorded.
+    /// Allocation site of most of the leaking memory, when recorded.
     pub alloc_site: Option<String>,
     /// Retainers whose chains have this same shape, grouped into this finding.
     pub group_count: u64,
@@ -89,6 +100,8 @@ pub struct SnapDiff {
     pub new_unreachable_bytes: u64,
     /// Types by growth, most first.
     pub growth_by_type: Vec<TypeGrowth>,
+    /// New objects by allocation site, most bytes first (empty without allocation sites).
+    pub growth_by_site: Vec<SiteGrowth>,
     /// Leak suspects, most growth first.
     pub suspects: Vec<Suspect>,
     /// Cycles among new objects.
@@ -134,6 +147,7 @@ pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
     let last = snaps[snaps.len() - 1];
     let is_new = new_objects(snaps);
     let growth_by_type = type_growth(first, last, &is_new);
+    let growth_by_site = site_growth(last, &is_new);
     let doms = of_heap(last);
     let (mut new_count, mut new_bytes, mut unreachable, mut unreachable_bytes) =
         (0u64, 0u64, 0u64, 0u64);
@@ -156,6 +170,7 @@ pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
         new_unreachable: unreachable,
         new_unreachable_bytes: unreachable_bytes,
         growth_by_type,
+        growth_by_site,
         suspects,
         cycles,
     }
@@ -276,7 +291,7 @@ fn suspects(
             if let Some(a) = g.alloc {
                 let tb = a.object_tb[v];
                 if tb != NONE {
-                    *held_sites[i].entry(tb).or_insert(0) += 1;
+                    *held_sites[i].entry(tb).or_insert(0) += new_bytes[v];
                 }
             }
         }
@@ -335,6 +350,36 @@ fn suspects(
     if top > 0 {
         out.truncate(top);
     }
+    out
+}
+
+fn site_growth(g: &HeapGraph, is_new: &[bool]) -> Vec<SiteGrowth> {
+    let Some(a) = g.alloc else { return Vec::new() };
+    let mut by_tb: HashMap<u32, (u64, u64)> = HashMap::new();
+    for ((&new, &tb), &size) in is_new.iter().zip(a.object_tb).zip(g.size) {
+        if new && tb != NONE {
+            let e = by_tb.entry(tb).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += size;
+        }
+    }
+    let mut by_site: HashMap<String, (u64, u64)> = HashMap::new();
+    for (tb, (n, b)) in by_tb {
+        if let Some(site) = site_text(g, tb) {
+            let e = by_site.entry(site).or_insert((0, 0));
+            e.0 += n;
+            e.1 += b;
+        }
+    }
+    let mut out: Vec<SiteGrowth> = by_site
+        .into_iter()
+        .map(|(site, (new, new_bytes))| SiteGrowth {
+            site,
+            new,
+            new_bytes,
+        })
+        .collect();
+    out.sort_by(|a, b| b.new_bytes.cmp(&a.new_bytes).then(a.site.cmp(&b.site)));
     out
 }
 

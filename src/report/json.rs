@@ -204,8 +204,10 @@ pub const SNAP_DIFF_SCHEMA: &str = "leakhunt.snap-diff/1";
 pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String {
     let mut doc = serde_json::to_value(d).unwrap_or_default();
     if let Some(obj) = doc.as_object_mut() {
-        if let Some(serde_json::Value::Array(rows)) = obj.get_mut("growth_by_type") {
-            rows.truncate(if top == 0 { rows.len() } else { top.max(20) });
+        for key in ["growth_by_type", "growth_by_site"] {
+            if let Some(serde_json::Value::Array(rows)) = obj.get_mut(key) {
+                rows.truncate(if top == 0 { rows.len() } else { top.max(20) });
+            }
         }
         obj.insert("schema".into(), serde_json::json!(SNAP_DIFF_SCHEMA));
     }

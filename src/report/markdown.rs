@@ -181,6 +181,17 @@ pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String
             r.new
         ));
     }
+    if !d.growth_by_site.is_empty() {
+        out.push_str("\n#### New objects by allocation site\n\n| Site | New objects | New size |\n|---|---:|---:|\n");
+        for r in super::top(&d.growth_by_site, top) {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                cell_code(&r.site),
+                r.new,
+                text::size(r.new_bytes as i64, false)
+            ));
+        }
+    }
     if !d.cycles.is_empty() {
         out.push_str("\n#### Reference cycles among new objects\n\n| Status | Cycles | Size | Shape |\n|---|---:|---:|---|\n");
         for c in super::top(&d.cycles, top) {

@@ -203,6 +203,18 @@ pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String
         ]);
     }
     out.push_str(&format!("\nGrowth by type\n{t}\n"));
+    if !d.growth_by_site.is_empty() {
+        let mut t = new_table();
+        t.set_header(vec!["Allocation site", "New objects", "New size"]);
+        for r in super::top(&d.growth_by_site, top) {
+            t.add_row(vec![
+                Cell::new(&r.site),
+                num(r.new.to_string()),
+                num(text::size(r.new_bytes as i64, false)),
+            ]);
+        }
+        out.push_str(&format!("\nNew objects by allocation site\n{t}\n"));
+    }
     let mut t = new_table();
     t.set_header(vec![
         "#",

@@ -1,7 +1,9 @@
 """Shared driver for the leak programs: warm up, then dump three snapshots a step apart.
 
 Each program defines `step(n)` (one unit of its workload) and calls `run(step)`. usage:
-python PROGRAM.py OUTDIR -> OUTDIR/NAME-{1,2,3}.snap, 100 workload units between dumps."""
+python PROGRAM.py OUTDIR -> OUTDIR/NAME-{1,2,3}.snap, 100 workload units between dumps.
+With LEAKHUNT_TRACEMALLOC=N in the environment, tracemalloc traces N frames from the start,
+so the snapshots record each object's allocation site."""
 
 import os
 import sys
@@ -14,6 +16,10 @@ UNITS = 100
 
 def run(step, name):
     out = sys.argv[1]
+    if os.environ.get("LEAKHUNT_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start(int(os.environ["LEAKHUNT_TRACEMALLOC"]))
     n = 0
     for _ in range(UNITS):  # warm up: caches and interned names settle before the first dump
         step(n)
