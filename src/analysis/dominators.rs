@@ -40,6 +40,21 @@ pub struct Dominators {
     pub preorder: Vec<u32>,
 }
 
+/// How many edges ahead the DFS prefetches target slots.
+const PREFETCH_AHEAD: usize = 4;
+
+/// Hint that `p` will be read soon (no effect on correctness; a no-op off x86-64).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// The super-root's id in [`Dominators::idom`].
 pub const SUPER_ROOT: u32 = NONE - 1;
 
@@ -112,6 +127,11 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
             let mut descended = false;
             while e < end {
                 let t = g.targets[e] as usize;
+                // Ask for the next targets' preorder slots early: on a large heap every one
+                // is a cache (and TLB) miss, and they are independent of each other.
+                if let Some(&ahead) = g.targets.get(e + PREFETCH_AHEAD) {
+                    prefetch(pre.as_ptr().wrapping_add(ahead as usize));
+                }
                 e += 1;
                 if t >= n || !g.kept(e - 1) {
                     continue;
@@ -151,7 +171,13 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
         if pv == NONE {
             continue;
         }
-        for &pt in &target_pre[g.edges(v)] {
+        let r = g.edges(v);
+        for (k, &pt) in target_pre[r.clone()].iter().enumerate() {
+            if let Some(&ahead) = target_pre.get(r.start + k + PREFETCH_AHEAD)
+                && ahead != NONE
+            {
+                prefetch(fill.as_ptr().wrapping_add(ahead as usize));
+            }
             if pt != NONE {
                 let slot = &mut fill[pt as usize];
                 preds[*slot as usize] = pv;
@@ -174,7 +200,12 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
         if is_root[node] {
             s = 0;
         }
-        for &v in &preds[pred_off[w] as usize..pred_off[w + 1] as usize] {
+        let (lo, hi) = (pred_off[w] as usize, pred_off[w + 1] as usize);
+        for k in lo..hi {
+            if let Some(&ahead) = preds.get(k + PREFETCH_AHEAD) {
+                prefetch(ancestor.as_ptr().wrapping_add(ahead as usize));
+            }
+            let v = preds[k];
             s = s.min(eval(v, &mut ancestor, &mut best, &mut path));
         }
         semi[w] = s;
