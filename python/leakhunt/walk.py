@@ -8,8 +8,8 @@ the graph. No user code runs: see `typeplans` and `strings` for how names are re
 import gc
 from array import array
 from collections import deque
-from itertools import accumulate, chain, compress, count, repeat
-from operator import attrgetter, eq, is_, sub
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import attrgetter, is_, sub
 
 from . import snapformat as F
 from . import typeplans as P
@@ -272,12 +272,19 @@ class Walker:
         if not fresh:
             return
         base = self.n0 + self.m
-        index = list(map(self.seen.setdefault, map(KEY, fresh), count(base)))
-        is_new = list(map(eq, index, count(base)))
-        if True in is_new:
-            new = list(compress(fresh, is_new))
+        seen = self.seen
+        before = len(seen)
+        index = list(map(seen.setdefault, map(KEY, fresh), count(base)))
+        k = len(seen) - before
+        if k:
+            # `seen` only grows, here, and a dict keeps insertion order: the entries just
+            # added are its last `k`, holding the provisional numbers of the new objects
+            # in the order they were met (no pass over all the chunk's edges)
+            firsts = list(islice(reversed(seen.values()), k))
+            firsts.reverse()
+            new = list(map(fresh.__getitem__, map((-base).__add__, firsts)))
             first = len(self.objs)
-            self.first_edges.extend(compress(count(base), is_new))
+            self.first_edges.extend(firsts)
             self.objs.extend(new)
             self._queue_new(new, first)
         self.index_chunks.append(index)
