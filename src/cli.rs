@@ -195,9 +195,10 @@ fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
             if input::detect(src.bytes()) != InputKind::Snap {
                 continue;
             }
-            let g = snap::load(&src)?;
-            let step = g.meta.get("step").and_then(|v| v.as_i64());
-            let time = g.meta.get("time").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            // Only the metadata here: diff validates each file fully when it loads it.
+            let meta = snap::load_meta(&src)?;
+            let step = meta.get("step").and_then(|v| v.as_i64());
+            let time = meta.get("time").and_then(|v| v.as_f64()).unwrap_or(0.0);
             found.push((step, time, p));
         }
         if found.is_empty() {

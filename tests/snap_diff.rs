@@ -247,3 +247,40 @@ fn allocation_sites_when_tracemalloc_was_tracing() {
         top(&d)
     );
 }
+
+#[test]
+fn a_directory_is_ordered_by_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Names sort against the steps, so only the recorded step can give the right order.
+    for (k, name) in [(1, "c.snap"), (2, "b.snap"), (3, "a.snap")] {
+        std::fs::copy(
+            testdata(&format!("snap/leaks/registry-{k}.snap")),
+            tmp.path().join(name),
+        )
+        .unwrap();
+    }
+    std::fs::write(tmp.path().join("notes.txt"), "not a snapshot").unwrap();
+    let out = leakhunt([
+        "diff".as_ref(),
+        tmp.path().as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps: Vec<i64> = d["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_i64().unwrap())
+        .collect();
+    assert_eq!(steps, vec![100, 200, 300]);
+    assert_eq!(
+        top(&d)["chain_text"],
+        "module __main__ -> _REGISTRY (dict) -> [*] (__main__.Request)"
+    );
+}

@@ -18,6 +18,26 @@ pub fn load<'a>(source: &'a Source) -> Result<HeapGraph<'a>> {
     read(source.bytes()).map_err(|e| e.in_file(source.path()))
 }
 
+/// A mapped `.snap` file's META object, after checking only the header and directory: enough
+/// to order snapshots before [`load`] validates the ones that are used.
+pub fn load_meta(source: &Source) -> Result<serde_json::Value> {
+    let data = source.bytes();
+    let meta = || -> std::result::Result<serde_json::Value, ParseError> {
+        let header = layout::read_header(data)?;
+        let dir = layout::read_directory(data, &header)?;
+        let s = required(&dir, id::META)?;
+        let bytes: &[u8] = view(data, s)?;
+        serde_json::from_slice(bytes).map_err(|e| {
+            ParseError::expected(
+                s.offset,
+                "META as a JSON object",
+                format_args!("invalid JSON ({e})"),
+            )
+        })
+    };
+    meta().map_err(|e| e.in_file(source.path()))
+}
+
 /// Read and validate a `.snap` held in memory.
 pub fn read(data: &[u8]) -> std::result::Result<HeapGraph<'_>, ParseError> {
     if cfg!(target_endian = "big") {
