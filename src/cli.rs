@@ -161,9 +161,9 @@ fn render(view: &TmView, g: &GroupArgs) -> Result<String> {
         Format::Table => report::table::tm_view(view, g.top),
         Format::Json => report::json::tm_view(view, g.top),
         Format::Markdown => report::markdown::tm_view(view, g.top),
-        Format::Dot => {
+        Format::Dot | Format::Sarif => {
             return Err(Error::usage(
-                "--format dot draws object-graph (.snap) diffs only",
+                "--format dot draws object-graph (.snap) diffs only; sarif is for scan",
             ));
         }
     })
@@ -279,6 +279,7 @@ fn snap_diff(files: &[PathBuf], sources: &[Source], g: &GroupArgs) -> Result<(St
         Format::Json => report::json::snap_diff(&d, g.top),
         Format::Markdown => report::markdown::snap_diff(&d, g.top),
         Format::Dot => report::dot::snap_diff(&d, g.top),
+        Format::Sarif => return Err(Error::usage("--format sarif is for scan")),
     };
     Ok((text, 0))
 }
@@ -327,7 +328,9 @@ fn stats(a: &StatsArgs, progress: &Progress) -> Result<(String, i32)> {
         let graph = snap::load(&src)?;
         let s = snap_stats::stats(a.file.clone(), &graph);
         let text = match a.group.format {
-            Format::Table | Format::Dot => report::table::snap_stats(&s, a.group.top),
+            Format::Table | Format::Dot | Format::Sarif => {
+                report::table::snap_stats(&s, a.group.top)
+            }
             Format::Json => report::json::snap_stats(&s, a.group.top),
             Format::Markdown => report::markdown::snap_stats(&s, a.group.top),
         };

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod error;
 pub mod graph;
 pub mod input;
+pub mod leak_kind;
 pub mod memory;
 pub mod progress;
 pub mod report;

@@ -17,6 +17,8 @@ pub enum Format {
     Markdown,
     /// Graphviz DOT (object-graph diffs: chains and cycles).
     Dot,
+    /// SARIF 2.1.0, for code hosts that show findings inline (source scans).
+    Sarif,
 }
 
 /// The first `top` items (all of them when `top` is 0), as `--top N` means everywhere.
