@@ -31,8 +31,9 @@ fn collapse(label: &str) -> &str {
     if label.starts_with('[') { "[*]" } else { label }
 }
 
-/// Cycles whose members are all marked in `member`, grouped by signature, most bytes first.
-pub fn cycles(g: &HeapGraph, member: &[bool], doms: &Dominators) -> Vec<CycleGroup> {
+/// Strongly connected components of more than one object (or with a self-loop) among the
+/// objects marked in `member`, over strong references: `(component of each object, components)`.
+pub fn components(g: &HeapGraph, member: &[bool]) -> (Vec<u32>, Vec<Vec<u32>>) {
     let n = g.object_count();
     let strong = |e: usize| g.edge_kind[e] != kind::WEAK;
     let mut index = vec![NONE; n];
@@ -102,6 +103,13 @@ pub fn cycles(g: &HeapGraph, member: &[bool], doms: &Dominators) -> Vec<CycleGro
             }
         }
     }
+    (comp_of, comps)
+}
+
+/// Cycles whose members are all marked in `member`, grouped by signature, most bytes first.
+pub fn cycles(g: &HeapGraph, member: &[bool], doms: &Dominators) -> Vec<CycleGroup> {
+    let strong = |e: usize| g.edge_kind[e] != kind::WEAK;
+    let (comp_of, comps) = components(g, member);
     let mut groups: HashMap<(String, &'static str), CycleGroup> = HashMap::new();
     for (c, comp) in comps.iter().enumerate() {
         // Instance dicts inside the cycle read as their owner's attributes (Node.parent), so a

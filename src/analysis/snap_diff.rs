@@ -3,7 +3,7 @@
 
 use super::chain::{self, Step};
 use super::cycles::{self, CycleGroup};
-use super::dominators::{SUPER_ROOT, of_heap};
+use super::dominators::{Dominators, SUPER_ROOT, of_heap};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
 use crate::graph::{HeapGraph, NONE};
@@ -82,6 +82,9 @@ pub struct Suspect {
     pub alloc_site: Option<String>,
     /// Retainers whose chains have this same shape, grouped into this finding.
     pub group_count: u64,
+    /// The grouped retainers' ids in the last snapshot, the example first (not serialised).
+    #[serde(skip)]
+    pub retainers: Vec<u32>,
 }
 
 /// The whole diff.
@@ -143,12 +146,23 @@ pub fn new_objects(snaps: &[&HeapGraph]) -> Vec<bool> {
 
 /// Diff snapshots of one process, oldest first (two or more).
 pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
+    let is_new = new_objects(snaps);
+    let doms = of_heap(snaps[snaps.len() - 1]);
+    diff_with(paths, snaps, top, &is_new, &doms)
+}
+
+/// [`diff`] given which objects of the last snapshot are new and its dominators.
+pub fn diff_with(
+    paths: &[PathBuf],
+    snaps: &[&HeapGraph],
+    top: usize,
+    is_new: &[bool],
+    doms: &Dominators,
+) -> SnapDiff {
     let first = snaps[0];
     let last = snaps[snaps.len() - 1];
-    let is_new = new_objects(snaps);
-    let growth_by_type = type_growth(first, last, &is_new);
-    let growth_by_site = site_growth(last, &is_new);
-    let doms = of_heap(last);
+    let growth_by_type = type_growth(first, last, is_new);
+    let growth_by_site = site_growth(last, is_new);
     let (mut new_count, mut new_bytes, mut unreachable, mut unreachable_bytes) =
         (0u64, 0u64, 0u64, 0u64);
     for ((&new, &size), &idom) in is_new.iter().zip(last.size).zip(&doms.idom) {
@@ -161,8 +175,8 @@ pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
             }
         }
     }
-    let suspects = suspects(last, &is_new, &doms, top);
-    let cycles = cycles::cycles(last, &is_new, &doms);
+    let suspects = suspects(last, is_new, doms, top);
+    let cycles = cycles::cycles(last, is_new, doms);
     SnapDiff {
         snapshots: paths.iter().zip(snaps).map(|(p, g)| info(p, g)).collect(),
         new_objects: new_count,
@@ -238,12 +252,7 @@ fn type_growth(first: &HeapGraph, last: &HeapGraph, is_new: &[bool]) -> Vec<Type
 }
 
 /// Old objects that directly dominate new memory, grouped by chain shape, most bytes first.
-fn suspects(
-    g: &HeapGraph,
-    is_new: &[bool],
-    doms: &super::dominators::Dominators,
-    top: usize,
-) -> Vec<Suspect> {
+fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Vec<Suspect> {
     let n = g.object_count();
     // New bytes and objects under each object in the dominator tree.
     let mut new_bytes = vec![0u64; n];
@@ -328,6 +337,7 @@ fn suspects(
             s.group_count += 1;
             s.new_objects += count;
             s.retained_growth_bytes += bytes;
+            s.retainers.push(v);
             continue;
         }
         groups.push((
@@ -342,6 +352,7 @@ fn suspects(
                 retained_growth_bytes: bytes,
                 alloc_site,
                 group_count: 1,
+                retainers: vec![v],
             },
         ));
     }
@@ -383,12 +394,33 @@ fn site_growth(g: &HeapGraph, is_new: &[bool]) -> Vec<SiteGrowth> {
     out
 }
 
-/// `file:line` of a recorded traceback's allocating frame.
-fn site_text(g: &HeapGraph, tb: u32) -> Option<String> {
+/// Whether a file belongs to the standard library or an installed package, not the program.
+fn library_file(file: &str) -> bool {
+    let f = file.replace('\\', "/");
+    f.starts_with("<frozen ")
+        || f.contains("/site-packages/")
+        || f.contains("/dist-packages/")
+        || f.contains("/lib/python3.")
+        || f.contains("/lib/python2.")
+}
+
+/// `file:line` of a recorded traceback's allocating frame: the most recent frame in the
+/// program's own code, or the most recent frame when every frame is in a library.
+pub fn site_text(g: &HeapGraph, tb: u32) -> Option<String> {
     let a = g.alloc?;
     let lo = *a.tb_offsets.get(tb as usize)? as usize;
     let hi = *a.tb_offsets.get(tb as usize + 1)? as usize;
-    let last = *a.tb_frames.get(lo..hi)?.last()?;
-    let f = a.frames.get(last as usize)?;
-    Some(format!("{}:{}", g.strings.get(f[0]), f[1]))
+    let frames = a.tb_frames.get(lo..hi)?;
+    let text = |f: u32| -> Option<(String, u32)> {
+        let fr = a.frames.get(f as usize)?;
+        Some((g.strings.get(fr[0]).to_string(), fr[1]))
+    };
+    let innermost = text(*frames.last()?)?;
+    let chosen = frames
+        .iter()
+        .rev()
+        .filter_map(|&f| text(f))
+        .find(|(file, _)| !library_file(file))
+        .unwrap_or(innermost);
+    Some(format!("{}:{}", chosen.0, chosen.1))
 }
