@@ -114,9 +114,46 @@ pub fn count(n: i64, sign: bool) -> String {
     }
 }
 
+/// A size as a user writes it: `1MB`, `512KiB`, `2.5 GB`, `4096` (bytes). KB/MB/GB are powers
+/// of 1000, KiB/MiB/GiB powers of 1024; the `B` may be left out (`1M`).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().ok()?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let mult: f64 = match unit.trim_end_matches('b') {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        "t" => 1e12,
+        "ki" => 1024.0,
+        "mi" => 1024.0 * 1024.0,
+        "gi" => 1024.0 * 1024.0 * 1024.0,
+        "ti" => 1024.0f64.powi(4),
+        _ => return None,
+    };
+    let bytes = value * mult;
+    (0.0..1.8e19).contains(&bytes).then_some(bytes as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1MB"), Some(1_000_000));
+        assert_eq!(parse_size("512KiB"), Some(524_288));
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("2.5 GB"), Some(2_500_000_000));
+        assert_eq!(parse_size("1M"), Some(1_000_000));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("1XB"), None);
+    }
 
     #[test]
     fn sizes_like_tracemalloc() {
