@@ -39,6 +39,28 @@ enum Command {
     Stats(StatsArgs),
     /// Why is this object alive: its chain from a root and its dominators (.snap)
     Path(PathArgs),
+    /// Name each leak (ten kinds), fit its growth, and say how to fix it; a CI gate
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Snapshots, oldest first: two or more .snap files or a directory of them, or two or
+    /// more tracemalloc dumps
+    #[arg(required = true, num_args = 1.., value_name = "SNAPSHOT")]
+    files: Vec<PathBuf>,
+    /// Output face (table, json or markdown)
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Show the first N findings; 0 shows all
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    top: usize,
+    /// Exit 3 when a finding of these kinds passes --min-growth: `any` or KIND[,KIND]
+    #[arg(long, value_name = "any|KIND,...")]
+    fail_on: Option<String>,
+    /// With --fail-on: only findings holding at least SIZE of new memory count (1MB, 512KiB)
+    #[arg(long, value_name = "SIZE", default_value = "0")]
+    min_growth: String,
 }
 
 #[derive(Args)]
@@ -127,6 +149,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Diff(a) => diff(&a, &progress)?,
         Command::Stats(a) => stats(&a, &progress)?,
         Command::Path(a) => path(&a)?,
+        Command::Report(a) => leak_report(&a, &progress)?,
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.
@@ -260,18 +283,7 @@ fn snap_diff(files: &[PathBuf], sources: &[Source], g: &GroupArgs) -> Result<(St
         ));
     }
     let graphs = sources.iter().map(snap::load).collect::<Result<Vec<_>>>()?;
-    let pid = |g: &HeapGraph| g.meta.get("pid").and_then(|v| v.as_u64());
-    if let Some(i) = graphs.iter().position(|g| pid(g) != pid(&graphs[0])) {
-        return Err(Error::file(
-            &files[i],
-            format!(
-                "comes from process {} but {} from process {}: a diff needs snapshots of one process",
-                pid(&graphs[i]).unwrap_or(0),
-                files[0].display(),
-                pid(&graphs[0]).unwrap_or(0)
-            ),
-        ));
-    }
+    same_process(files, &graphs)?;
     let refs: Vec<&HeapGraph> = graphs.iter().collect();
     let d = snap_diff::diff(files, &refs, g.top);
     let text = match g.format {
@@ -339,4 +351,96 @@ fn stats(a: &StatsArgs, progress: &Progress) -> Result<(String, i32)> {
     let snap = load_tm(&src, progress)?;
     let view = tm_diff::statistics((a.file.clone(), &snap), opts);
     Ok((render(&view, &a.group)?, 0))
+}
+
+/// Exit code when `--fail-on` matched a finding.
+pub const EXIT_GATE: i32 = 3;
+
+fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
+    use crate::analysis::leak_report;
+    use crate::leak_kind::LeakKind;
+    let min_growth = crate::text::parse_size(&a.min_growth).ok_or_else(|| {
+        Error::usage(format!(
+            "--min-growth: not a size: {:?} (expected 1MB, 512KiB, 4096...)",
+            a.min_growth
+        ))
+    })?;
+    let gate: Option<Vec<LeakKind>> = match a.fail_on.as_deref().map(str::trim) {
+        None => None,
+        Some("any") => Some(LeakKind::ALL.to_vec()),
+        Some(list) => Some(
+            list.split(',')
+                .map(|k| {
+                    LeakKind::parse(k).ok_or_else(|| {
+                        Error::usage(format!(
+                            "--fail-on: unknown kind {k:?} (expected any or one of {})",
+                            LeakKind::ALL.map(|k| k.as_str()).join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+    };
+    let files = expand(&a.files)?;
+    if files.len() < 2 {
+        return Err(Error::usage(
+            "a report compares two or more snapshots (three or more tell the growth pattern)",
+        ));
+    }
+    let sources = files
+        .iter()
+        .map(|f| Source::open(f))
+        .collect::<Result<Vec<_>>>()?;
+    let kinds: Vec<InputKind> = sources.iter().map(|s| input::detect(s.bytes())).collect();
+    let report = if kinds.iter().all(|&k| k == InputKind::Snap) {
+        let graphs = sources.iter().map(snap::load).collect::<Result<Vec<_>>>()?;
+        same_process(&files, &graphs)?;
+        let refs: Vec<&HeapGraph> = graphs.iter().collect();
+        leak_report::from_snaps(&files, &refs)
+    } else {
+        if let Some(i) = kinds.iter().position(|&k| k == InputKind::Snap) {
+            return Err(Error::file(
+                &files[i],
+                "is a .snap object graph, the others are tracemalloc dumps: report on files of one kind",
+            ));
+        }
+        let snaps = sources
+            .iter()
+            .map(|s| load_tm(s, progress))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&TmSnapshot> = snaps.iter().collect();
+        leak_report::from_tracemalloc(&files, &refs)
+    };
+    let text = match a.format {
+        Format::Table => report::leak::table::render(&report, a.top),
+        Format::Json => report::leak::json::render(&report, a.top),
+        Format::Markdown => report::leak::markdown::render(&report, a.top),
+        Format::Dot | Format::Sarif => {
+            return Err(Error::usage("report faces are table, json and markdown"));
+        }
+    };
+    let failed = gate.is_some_and(|kinds| {
+        report
+            .findings
+            .iter()
+            .any(|f| kinds.contains(&f.kind) && f.growth_bytes >= min_growth)
+    });
+    Ok((text, if failed { EXIT_GATE } else { 0 }))
+}
+
+/// Refuse snapshots of different processes.
+fn same_process(files: &[PathBuf], graphs: &[HeapGraph]) -> Result<()> {
+    let pid = |g: &HeapGraph| g.meta.get("pid").and_then(|v| v.as_u64());
+    if let Some(i) = graphs.iter().position(|g| pid(g) != pid(&graphs[0])) {
+        return Err(Error::file(
+            &files[i],
+            format!(
+                "comes from process {} but {} from process {}: a diff needs snapshots of one process",
+                pid(&graphs[i]).unwrap_or(0),
+                files[0].display(),
+                pid(&graphs[0]).unwrap_or(0)
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod dot;
 pub mod json;
+pub mod leak;
 pub mod markdown;
 pub mod site;
 pub mod table;

@@ -1,0 +1,460 @@
+//! The leak report: findings of the ten kinds, each with its retainer, chain, growth fit,
+//! cost per step, evidence and fix, built from `.snap` diffs (full evidence) or from
+//! tracemalloc dumps (allocation sites only).
+
+use super::classify::{Verdict, classify};
+use super::dominators::{Dominators, SUPER_ROOT, of_heap};
+use super::evidence::Context;
+use super::growth::{Growth, fit};
+use super::identity::match_objects;
+use super::paths::shortest_paths;
+use super::snap_diff::{self, SnapInfo};
+use super::str_slots::growing_slots;
+use super::{chain, tm_report};
+use crate::graph::{HeapGraph, NONE};
+use crate::leak_kind::{Confidence, LeakKind};
+use crate::text::size;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Findings smaller than this are noise of the interpreter, not leaks.
+pub const NOISE_FLOOR_BYTES: u64 = 2048;
+
+/// One leak finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The kind.
+    pub kind: LeakKind,
+    /// The kind's human title.
+    pub title: &'static str,
+    /// How sure.
+    pub confidence: Confidence,
+    /// `file:line` where the leaking memory is allocated, or where its retainer lives.
+    pub location: String,
+    /// Allocation site of most of the leaking memory, when recorded.
+    pub alloc_site: Option<String>,
+    /// The type that accumulates.
+    pub leaking_type: String,
+    /// The old object that holds it.
+    pub retainer_type: String,
+    /// Chain from a root to the leaking objects.
+    pub chain_text: String,
+    /// New objects held.
+    pub new_objects: u64,
+    /// Their bytes at the last snapshot: what `--min-growth` compares.
+    pub growth_bytes: u64,
+    /// Retainers of the same shape grouped here.
+    pub group_count: u64,
+    /// Growth over the snapshots.
+    pub growth: Growth,
+    /// The facts that decided the kind.
+    pub evidence: Vec<String>,
+    /// How to fix it.
+    pub fix: String,
+    /// A leak-free example for the kind.
+    pub fix_example: String,
+    /// A tracemalloc snippet that confirms it.
+    pub detection: String,
+    /// The source lines around the allocation site, when the file is readable here.
+    pub code: Option<String>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeakReport {
+    /// `snap` or `tracemalloc`.
+    pub input: &'static str,
+    /// The snapshots, oldest first.
+    pub snapshots: Vec<SnapInfo>,
+    /// Findings, most growth first.
+    pub findings: Vec<Finding>,
+    /// Candidates dropped: not growing, or below the noise floor.
+    pub dismissed: u64,
+    /// What the report could not tell, and why.
+    pub notes: Vec<String>,
+}
+
+/// The tracemalloc snippet that confirms a finding at `site`.
+pub fn detection(site: Option<&str>) -> String {
+    let filter = match site.and_then(|s| s.rsplit_once(':')) {
+        Some((file, _)) => format!(
+            "\nstats = [s for s in stats if s.traceback[0].filename == {:?}]",
+            file
+        ),
+        None => String::new(),
+    };
+    format!(
+        "import tracemalloc\ntracemalloc.start(25)\nbefore = tracemalloc.take_snapshot()\n# ... run the suspected code for a while ...\nafter = tracemalloc.take_snapshot()\nstats = after.compare_to(before, 'lineno'){filter}\nfor s in stats[:10]:\n    print(s)"
+    )
+}
+
+/// The x axis of growth fits: steps when every snapshot has one and they increase, else
+/// times, else snapshot numbers.
+pub fn axis(infos: &[SnapInfo]) -> (Vec<f64>, &'static str) {
+    let steps: Option<Vec<f64>> = infos.iter().map(|i| i.step.map(|s| s as f64)).collect();
+    let increasing = |v: &[f64]| v.windows(2).all(|w| w[1] > w[0]);
+    if let Some(s) = steps.filter(|s| increasing(s)) {
+        return (s, "step");
+    }
+    let times: Option<Vec<f64>> = infos.iter().map(|i| i.time).collect();
+    if let Some(t) = times.filter(|t| increasing(t)) {
+        return (t, "second");
+    }
+    ((0..infos.len()).map(|i| i as f64).collect(), "snapshot")
+}
+
+/// Retained bytes and object counts of every object.
+fn retained_counts(doms: &Dominators, size: &[u64]) -> (Vec<u64>, Vec<u32>) {
+    let n = doms.idom.len();
+    let (mut b, mut c) = (vec![0u64; n], vec![0u32; n]);
+    for &v in &doms.preorder {
+        b[v as usize] = size[v as usize];
+        c[v as usize] = 1;
+    }
+    for &v in doms.preorder.iter().rev() {
+        let d = doms.idom[v as usize];
+        if d != SUPER_ROOT {
+            b[d as usize] += b[v as usize];
+            c[d as usize] += c[v as usize];
+        }
+    }
+    (b, c)
+}
+
+/// Dominators of every snapshot, two at a time.
+fn all_dominators(snaps: &[&HeapGraph]) -> Vec<Dominators> {
+    let mut out: Vec<Option<Dominators>> = (0..snaps.len()).map(|_| None).collect();
+    for (pair, slots) in snaps.chunks(2).zip(out.chunks_mut(2)) {
+        std::thread::scope(|s| {
+            let mut handles = Vec::new();
+            for (g, slot) in pair.iter().zip(slots.iter_mut()) {
+                handles.push(s.spawn(move || *slot = Some(of_heap(g))));
+            }
+            for h in handles {
+                let _ = h.join();
+            }
+        });
+    }
+    out.into_iter()
+        .zip(snaps)
+        .map(|(d, g)| d.unwrap_or_else(|| of_heap(g)))
+        .collect()
+}
+
+/// What a finding is about, before its kind is decided.
+pub struct Subject {
+    /// `file:line` of the allocation site, when recorded.
+    pub alloc_site: Option<String>,
+    /// The location to show when no allocation site was recorded.
+    pub fallback_location: String,
+    /// The type that accumulates.
+    pub leaking_type: String,
+    /// The type that holds it.
+    pub retainer_type: String,
+    /// The retention chain.
+    pub chain_text: String,
+    /// New objects held.
+    pub new_objects: u64,
+    /// Their bytes.
+    pub growth_bytes: u64,
+    /// Retainers grouped.
+    pub group_count: u64,
+}
+
+/// A finding from its verdict, subject and growth.
+pub fn finding(v: Verdict, s: Subject, growth: Growth) -> Finding {
+    Finding {
+        kind: v.kind,
+        title: v.kind.title(),
+        confidence: v.confidence,
+        location: s.alloc_site.clone().unwrap_or(s.fallback_location),
+        detection: detection(s.alloc_site.as_deref()),
+        code: None,
+        alloc_site: s.alloc_site,
+        leaking_type: s.leaking_type,
+        retainer_type: s.retainer_type,
+        chain_text: s.chain_text,
+        new_objects: s.new_objects,
+        growth_bytes: s.growth_bytes,
+        group_count: s.group_count,
+        growth,
+        evidence: v.evidence,
+        fix: v.kind.fix().to_string(),
+        fix_example: v.kind.fix_example().to_string(),
+    }
+}
+
+/// The lines around `file:line` (two before, two after, the line itself marked), when the
+/// file is readable at its recorded path.
+pub fn code_around(site: &str) -> Option<String> {
+    let (file, line) = site.rsplit_once(':')?;
+    let line: usize = line.parse().ok()?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let lo = line.checked_sub(3)?.min(lines.len());
+    let hi = (line + 2).min(lines.len());
+    let out: Vec<String> = (lo..hi)
+        .map(|i| {
+            let mark = if i + 1 == line { "# <-- here" } else { "" };
+            format!("{:>5} | {}  {}", i + 1, lines[i], mark)
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    (!out.is_empty()).then(|| out.join("\n"))
+}
+
+/// `file:line` of an object's recorded allocation site.
+fn object_site(g: &HeapGraph, v: u32) -> Option<String> {
+    let tb = *g.alloc?.object_tb.get(v as usize)?;
+    if tb == NONE {
+        return None;
+    }
+    snap_diff::site_text(g, tb)
+}
+
+/// Where a retainer is defined when no allocation site was recorded: the module (for
+/// `__main__`, the script) and the global that starts its chain.
+fn retainer_location(g: &HeapGraph, chain_text: &str) -> String {
+    let mut parts = chain_text.split(" -> ");
+    let root = parts.next().unwrap_or("");
+    let name = parts
+        .next()
+        .and_then(|p| p.split(" (").next())
+        .unwrap_or("");
+    let place = match root.strip_prefix("module ") {
+        Some("__main__") => g
+            .meta
+            .get("argv")
+            .and_then(|a| a.get(0))
+            .and_then(|a| a.as_str())
+            .filter(|a| !a.is_empty())
+            .map_or("__main__".to_string(), str::to_string),
+        Some(module) => format!("module {module}"),
+        None => root.to_string(),
+    };
+    format!("{place}: {name} (no allocation site recorded)")
+}
+
+/// Build the report from `.snap` snapshots of one process, oldest first.
+pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
+    let n = snaps.len();
+    let last = snaps[n - 1];
+    let is_new = snap_diff::new_objects(snaps);
+    let doms = all_dominators(snaps);
+    let d = snap_diff::diff_with(paths, snaps, 0, &is_new, &doms[n - 1]);
+    let (x, unit) = axis(&d.snapshots);
+    let maps: Vec<Vec<u32>> = snaps[..n - 1]
+        .iter()
+        .map(|s| match_objects(s, last))
+        .collect();
+    let retained: Vec<(Vec<u64>, Vec<u32>)> = doms
+        .iter()
+        .zip(snaps)
+        .map(|(dm, g)| retained_counts(dm, g.size))
+        .collect();
+    let series = |objs: &[u32]| {
+        let mut bytes = Vec::with_capacity(n);
+        let mut counts = Vec::with_capacity(n);
+        for k in 0..n {
+            let (mut b, mut c) = (0u64, 0u64);
+            for &r in objs {
+                let o = if k == n - 1 { r } else { maps[k][r as usize] };
+                if o != NONE {
+                    b += retained[k].0[o as usize];
+                    c += retained[k].1[o as usize] as u64;
+                }
+            }
+            bytes.push(b as f64);
+            counts.push(c as f64);
+        }
+        fit(&x, &bytes, &counts, unit)
+    };
+    let ctx = Context::new(last, &is_new, &doms[n - 1]);
+    let slots = growing_slots(snaps, &maps);
+    let mut findings = Vec::new();
+    let mut dismissed = 0u64;
+    let keep = |growth: &Growth, bytes: u64| {
+        bytes >= NOISE_FLOOR_BYTES && (n < 3 || growth.pattern.is_growing())
+    };
+    for s in &d.suspects {
+        // A string slot seen growing is reported once, as such.
+        if s.leaking_type == "str"
+            && s.retainers
+                .iter()
+                .any(|r| slots.iter().any(|x| x.owner == *r))
+        {
+            continue;
+        }
+        let growth = series(&s.retainers);
+        if !keep(&growth, s.retained_growth_bytes) {
+            dismissed += 1;
+            continue;
+        }
+        let facts = ctx.facts(s);
+        // Weak references that pile up only mirror objects kept alive elsewhere (a WeakSet
+        // of live threads): the leak is reported where those objects are held.
+        let weak = facts.held_count(|t| t.starts_with("weakref.") || t == "_weakrefset.WeakSet");
+        if weak * 10 >= facts.held_total() * 9 && weak > 0 {
+            dismissed += 1;
+            continue;
+        }
+        let verdict = classify(&facts);
+        let subject = Subject {
+            alloc_site: s.alloc_site.clone(),
+            fallback_location: retainer_location(last, &s.chain_text),
+            leaking_type: s.leaking_type.clone(),
+            retainer_type: s.retainer_type.clone(),
+            chain_text: s.chain_text.clone(),
+            new_objects: s.new_objects,
+            growth_bytes: s.retained_growth_bytes,
+            group_count: s.group_count,
+        };
+        findings.push(finding(verdict, subject, growth));
+    }
+    // Strings that grow in place.
+    if !slots.is_empty() {
+        let paths_last = shortest_paths(last);
+        for slot in slots.iter().take(20) {
+            let grown = slot.sizes[n - 1] - slot.sizes[0];
+            let bytes: Vec<f64> = slot.sizes.iter().map(|&b| b as f64).collect();
+            let ones = vec![1.0; n];
+            let growth = fit(&x, &bytes, &ones, unit);
+            if !keep(&growth, grown) {
+                dismissed += 1;
+                continue;
+            }
+            let hops = paths_last.path_to(last, slot.owner);
+            let root = hops
+                .first()
+                .and_then(|h| paths_last.root_of.get(&h.object).copied());
+            let mut steps = chain::steps(last, &hops, root);
+            let owner_type = last.type_name(last.type_of[slot.owner as usize]);
+            let label = slot.label.trim_matches('\'').to_string();
+            steps.push(chain::Step {
+                type_name: slot.type_name.clone(),
+                label: label.clone(),
+            });
+            let chain_text = chain::text(&steps);
+            let sizes: Vec<String> = slot.sizes.iter().map(|&b| size(b as i64, false)).collect();
+            let v = Verdict {
+                kind: LeakKind::StringConcat,
+                confidence: Confidence::High,
+                evidence: vec![
+                    format!(
+                        "`{label}` of a long-lived {owner_type} holds a new, larger {} in every snapshot: {}",
+                        slot.type_name,
+                        sizes.join(" -> ")
+                    ),
+                    "each `+=` builds a new string and copies the old one: the slot grows without bound and the copying is quadratic".into(),
+                ],
+            };
+            let subject = Subject {
+                alloc_site: object_site(last, slot.object),
+                fallback_location: retainer_location(last, &chain_text),
+                leaking_type: slot.type_name.clone(),
+                retainer_type: owner_type,
+                chain_text,
+                new_objects: 1,
+                growth_bytes: slot.sizes[n - 1],
+                group_count: 1,
+            };
+            findings.push(finding(v, subject, growth));
+        }
+    }
+    // Garbage cycles: new objects in cycles no root reaches, left for a collection that has
+    // not come.
+    let garbage_series = {
+        let bytes: Vec<f64> = (0..n)
+            .map(|k| {
+                snaps[k]
+                    .size
+                    .iter()
+                    .zip(&doms[k].idom)
+                    .filter(|(_, i)| **i == NONE)
+                    .map(|(s, _)| *s as f64)
+                    .sum()
+            })
+            .collect();
+        let counts: Vec<f64> = (0..n)
+            .map(|k| doms[k].idom.iter().filter(|i| **i == NONE).count() as f64)
+            .collect();
+        fit(&x, &bytes, &counts, unit)
+    };
+    let gc_enabled = last.meta.get("gc_enabled").and_then(|v| v.as_bool());
+    for c in d.cycles.iter().filter(|c| c.status == "garbage") {
+        if !keep(&garbage_series, c.bytes) {
+            dismissed += 1;
+            continue;
+        }
+        let leaking = c
+            .signature
+            .split(" -> ")
+            .nth(1)
+            .and_then(|t| t.split(',').next())
+            .unwrap_or("object")
+            .to_string();
+        let why = match gc_enabled {
+            Some(false) => {
+                "the cyclic GC was disabled in the process (gc.disable()): nothing frees them"
+            }
+            _ => {
+                "the cyclic GC has not collected them yet: its thresholds are not reached, or collection is too rare for the allocation rate"
+            }
+        };
+        let v = Verdict {
+            kind: LeakKind::CircularReference,
+            confidence: Confidence::High,
+            evidence: vec![
+                format!(
+                    "{} reference cycles of the same shape ({} objects, {}) that no root reaches: {}",
+                    c.count,
+                    c.objects,
+                    size(c.bytes as i64, false),
+                    c.signature
+                ),
+                why.to_string(),
+                format!("example: {}", c.example),
+            ],
+        };
+        let subject = Subject {
+            alloc_site: None,
+            fallback_location: "unknown (garbage: unreachable from every root)".into(),
+            leaking_type: leaking,
+            retainer_type: "(none: unreachable)".into(),
+            chain_text: format!("(unreachable) cycle: {}", c.signature),
+            new_objects: c.objects,
+            growth_bytes: c.bytes,
+            group_count: c.count,
+        };
+        findings.push(finding(v, subject, garbage_series.clone()));
+    }
+    findings.sort_by(|a, b| {
+        b.growth_bytes
+            .cmp(&a.growth_bytes)
+            .then(a.chain_text.cmp(&b.chain_text))
+    });
+    for f in &mut findings {
+        f.code = f.alloc_site.as_deref().and_then(code_around);
+    }
+    let mut notes = Vec::new();
+    if n == 2 {
+        notes.push(
+            "two snapshots show what grew but not how: take a third to tell linear from bounded growth and to drop churn".into(),
+        );
+    }
+    if last.alloc.is_none() {
+        notes.push(
+            "no allocation sites recorded: dump with tracemalloc tracing (tracemalloc.start(25)) to get File:line for each finding".into(),
+        );
+    }
+    LeakReport {
+        input: "snap",
+        snapshots: d.snapshots,
+        findings,
+        dismissed,
+        notes,
+    }
+}
+
+pub use tm_report::from_tracemalloc;
