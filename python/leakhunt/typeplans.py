@@ -132,9 +132,18 @@ def plan_for(t):
 _EXACT_BY_ID = {id(t): plan for t, plan in _EXACT.items()}
 
 
+_C_METHOD = type(object.__dict__["__sizeof__"])
+
+
 def sizeof_overridden(mro):
-    """Whether a Python class in `mro` defines __sizeof__ (sys.getsizeof would run it)."""
-    return any(is_heap_type(k) and "__sizeof__" in class_namespace(k) for k in mro)
+    """Whether a class in `mro` defines __sizeof__ in Python (sys.getsizeof would run it).
+    Heap types of C extensions (array.array on 3.12+, numpy) define it in C: safe to call."""
+    for k in mro:
+        if is_heap_type(k):
+            f = class_namespace(k).get("__sizeof__")
+            if f is not None and type(f) is not _C_METHOD:
+                return True
+    return False
 
 
 class ClassInfo:
