@@ -225,14 +225,22 @@ pub fn classify(f: &Facts) -> Verdict {
         }
     }
 
-    // Callbacks: bound methods (and small closures or functions) collected in a container.
-    let callables = f.methods + f.held_count(|t| t == "function" || t == "functools.partial");
+    // Callbacks: bound methods (and small closures or functions) collected in a container,
+    // directly or wrapped in records such as `(callback, args)` tuples.
+    let is_callable = |t: &str| t == "method" || t == "function" || t == "functools.partial";
+    let wrapped: u64 = f
+        .subtree
+        .iter()
+        .filter(|t| t.name == "method" || t.name == "functools.partial")
+        .map(|t| t.count)
+        .sum();
+    let callables = f.held_count(is_callable).max(wrapped.min(held_n));
     if callables * 2 >= held_n && callables > 0 {
         let mut ev = vec![holds];
-        if f.methods > 0 {
+        if f.methods > 0 || wrapped > 0 {
             ev.push(format!(
-                "{} of them are bound methods; through __self__ each keeps its {} alive",
-                f.methods,
+                "{} of them are (or wrap) bound methods; through __self__ each keeps its {} alive",
+                f.methods.max(wrapped),
                 if f.method_self_types.is_empty() {
                     "instance".to_string()
                 } else {

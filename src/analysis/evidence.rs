@@ -15,12 +15,14 @@ pub struct Context<'g, 'a> {
     pub is_new: &'g [bool],
     /// Its dominators.
     pub doms: &'g Dominators,
-    /// For each new reachable object, the old object whose dominator subtree it hangs in.
-    acc: Vec<u32>,
     /// For each object, its reference cycle among new objects, or NONE.
     comp_of: Vec<u32>,
     /// Retained size of every object.
     retained: Vec<u64>,
+    /// New reachable objects grouped by the old object whose dominator subtree they hang in.
+    members: Vec<u32>,
+    /// Each accumulator's range in `members`.
+    member_range: HashMap<u32, (usize, usize)>,
 }
 
 /// A type's share of a suspect's new memory.
@@ -178,26 +180,33 @@ impl<'g, 'a> Context<'g, 'a> {
             };
         }
         let (comp_of, _) = super::cycles::components(g, is_new);
+        let mut pairs: Vec<(u32, u32)> = acc
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a != NONE)
+            .map(|(v, &a)| (a, v as u32))
+            .collect();
+        pairs.sort_unstable();
+        let mut member_range: HashMap<u32, (usize, usize)> = HashMap::new();
+        for (i, &(a, _)) in pairs.iter().enumerate() {
+            member_range.entry(a).or_insert((i, i)).1 = i + 1;
+        }
+        let members = pairs.into_iter().map(|(_, v)| v).collect();
         Context {
+            members,
+            member_range,
             g,
             is_new,
             doms,
-            acc,
             comp_of,
             retained: doms.retained(g.size),
         }
-    }
-
-    /// The old object whose dominator subtree holds new object `v`, or NONE.
-    pub fn accumulator(&self, v: u32) -> u32 {
-        self.acc[v as usize]
     }
 
     /// Gather the facts of one suspect group.
     pub fn facts(&self, s: &Suspect) -> Facts {
         let g = self.g;
         let retainers: Vec<u32> = s.retainers.iter().copied().take(64).collect();
-        let is_retainer = |v: u32| retainers.contains(&v);
         let mut f = Facts {
             retainer_type: s.retainer_type.clone(),
             chain: s
@@ -226,18 +235,21 @@ impl<'g, 'a> Context<'g, 'a> {
         owners.sort_unstable();
         owners.dedup();
         let mut subtree: HashMap<u32, (u64, u64)> = HashMap::new();
-        for (v, &a) in self.acc.iter().enumerate() {
-            if a == NONE || !is_retainer(a) {
+        for r in &retainers {
+            let Some(&(lo, hi)) = self.member_range.get(r) else {
                 continue;
-            }
-            let size = g.size[v];
-            let e = subtree.entry(g.type_of[v]).or_insert((0, 0));
-            e.0 += 1;
-            e.1 += size;
-            f.new_objects += 1;
-            f.new_bytes += size;
-            if self.comp_of[v] != NONE {
-                f.cyclic_bytes += size;
+            };
+            for &v in &self.members[lo..hi] {
+                let v = v as usize;
+                let size = g.size[v];
+                let e = subtree.entry(g.type_of[v]).or_insert((0, 0));
+                e.0 += 1;
+                e.1 += size;
+                f.new_objects += 1;
+                f.new_bytes += size;
+                if self.comp_of[v] != NONE {
+                    f.cyclic_bytes += size;
+                }
             }
         }
         f.subtree = shares(subtree, g);

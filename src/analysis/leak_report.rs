@@ -286,6 +286,10 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         {
             continue;
         }
+        // leakhunt's own dumper modules are not the application's memory.
+        if s.chain_text.starts_with("module leakhunt") {
+            continue;
+        }
         let growth = series(&s.retainers);
         if !keep(&growth, s.retained_growth_bytes) {
             dismissed += 1;
@@ -294,7 +298,9 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         let facts = ctx.facts(s);
         // Weak references that pile up only mirror objects kept alive elsewhere (a WeakSet
         // of live threads): the leak is reported where those objects are held.
-        let weak = facts.held_count(|t| t.starts_with("weakref.") || t == "_weakrefset.WeakSet");
+        let weak = facts.held_count(|t| {
+            t == "weakref" || t.starts_with("weakref.") || t.starts_with("_weakref")
+        });
         if weak * 10 >= facts.held_total() * 9 && weak > 0 {
             dismissed += 1;
             continue;
@@ -329,6 +335,10 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
                 .first()
                 .and_then(|h| paths_last.root_of.get(&h.object).copied());
             let mut steps = chain::steps(last, &hops, root);
+            // A slot of an instance's or module's __dict__ reads as the owner's attribute.
+            if steps.len() > 1 && steps.last().is_some_and(|s| s.label == "__dict__") {
+                steps.pop();
+            }
             let owner_type = last.type_name(last.type_of[slot.owner as usize]);
             let label = slot.label.trim_matches('\'').to_string();
             steps.push(chain::Step {

@@ -26,7 +26,7 @@ pub struct GrowingSlot {
 fn slot_kind(k: u8) -> bool {
     matches!(
         k,
-        kind::ATTRIBUTE | kind::DICT_VALUE | kind::CELL_CONTENTS | kind::FRAME_LOCAL
+        kind::ATTRIBUTE | kind::DICT_VALUE | kind::CELL_CONTENTS | kind::FRAME_LOCAL | kind::INDEX
     )
 }
 
