@@ -14,19 +14,19 @@ import leakhunt  # noqa: E402
 UNITS = 100
 
 
-def run(step, name):
+def run(step, name, units=UNITS):
     out = sys.argv[1]
     if os.environ.get("LEAKHUNT_TRACEMALLOC"):
         import tracemalloc
 
         tracemalloc.start(int(os.environ["LEAKHUNT_TRACEMALLOC"]))
     n = 0
-    for _ in range(UNITS):  # warm up: caches and interned names settle before the first dump
+    for _ in range(units):  # warm up: caches and interned names settle before the first dump
         step(n)
         n += 1
     for k in (1, 2, 3):
         if k > 1:
-            for _ in range(UNITS):
+            for _ in range(units):
                 step(n)
                 n += 1
         if leakhunt.dump(os.path.join(out, "%s-%d.snap" % (name, k)), step=n, label=name) is None:
