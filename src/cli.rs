@@ -39,6 +39,12 @@ enum Command {
     Stats(StatsArgs),
     /// Why is this object alive: its chain from a root and its dominators (.snap)
     Path(PathArgs),
+    /// Run a Python program with snapshots on an interval, on SIGUSR2 and at exit
+    Record(crate::capture::record::RecordArgs),
+    /// Snapshots of a CPython process already running (through gdb)
+    Attach(crate::capture::attach::AttachArgs),
+    /// Print the directory holding the embedded `leakhunt` Python package
+    PythonPath,
 }
 
 #[derive(Args)]
@@ -127,6 +133,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Diff(a) => diff(&a, &progress)?,
         Command::Stats(a) => stats(&a, &progress)?,
         Command::Path(a) => path(&a)?,
+        Command::Record(a) => (String::new(), crate::capture::record::run(&a)?),
+        Command::Attach(a) => (String::new(), crate::capture::attach::run(&a)?),
+        Command::PythonPath => (crate::capture::python_path()?, 0),
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.

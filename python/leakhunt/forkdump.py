@@ -18,6 +18,22 @@ from .dumper import take_snapshot
 def dump_forked(path, step, label, values, wait):
     """Fork; the child writes `path`. Returns the parent's result dict, or None when the
     child failed (only known with `wait=True`)."""
+    result = start_child(path, step, label, values)
+    pid = result["pid"]
+    if not wait:
+        import _thread
+        _thread.start_new_thread(_reap, (pid,))
+        result.pop("_clock", None)
+        return result
+    _, status = os.waitpid(pid, 0)
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        raise RuntimeError("dump child %d failed (status %d)" % (pid, status))
+    return finish(result)
+
+
+def start_child(path, step, label, values):
+    """Fork a child that writes `path` and leaves; returns the parent's result dict (with
+    the child's pid). The caller must reap the child (`os.waitpid`)."""
     clock = time.perf_counter()
     stacks = R.thread_stacks()
     parent = os.getpid()
@@ -29,19 +45,17 @@ def dump_forked(path, step, label, values, wait):
     pause = time.perf_counter() - clock
     fork_only = time.perf_counter() - fork_clock
     del stacks[:]
-    result = {"path": path, "pid": pid, "fork": True, "pause_ms": round(pause * 1e3, 3),
-              "fork_ms": round(fork_only * 1e3, 3), "objects": None, "edges": None,
-              "bytes": None, "seconds": None}
-    if not wait:
-        import _thread
-        _thread.start_new_thread(_reap, (pid,))
-        return result
-    _, status = os.waitpid(pid, 0)
-    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-        raise RuntimeError("dump child %d failed (status %d)" % (pid, status))
+    return {"path": path, "pid": pid, "fork": True, "pause_ms": round(pause * 1e3, 3),
+            "fork_ms": round(fork_only * 1e3, 3), "objects": None, "edges": None,
+            "bytes": None, "seconds": None, "_clock": clock}
+
+
+def finish(result):
+    """Fill in the counts of `result` from the file its child wrote (after a clean exit)."""
+    path = result["path"]
     result["objects"], result["edges"] = read_trailer_counts(path)
     result["bytes"] = os.path.getsize(path)
-    result["seconds"] = round(time.perf_counter() - clock, 6)
+    result["seconds"] = round(time.perf_counter() - result.pop("_clock"), 6)
     return result
 
 
