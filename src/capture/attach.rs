@@ -127,12 +127,10 @@ fn inspect(pid: i32) -> Result<Target> {
              attach works on CPython 3.8-3.13"
         )));
     }
-    if let Some(minor) = minor_version(&name) {
-        if minor < 8 {
-            return Err(Error::usage(format!(
-                "attach: process {pid} runs CPython 3.{minor}; leakhunt supports 3.8-3.13"
-            )));
-        }
+    if let Some(minor) = minor_version(&name).filter(|&m| m < 8) {
+        return Err(Error::usage(format!(
+            "attach: process {pid} runs CPython 3.{minor}; leakhunt supports 3.8-3.13"
+        )));
     }
     Ok(Target { pid, uid, gid, exe })
 }
