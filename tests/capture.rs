@@ -423,6 +423,71 @@ fn attach_twice_finds_the_leak() {
     }
 }
 
+/// While another thread holds the GIL the dump is queued (Py_AddPendingCall) and the main
+/// thread takes it when it next runs Python code: here, when a line arrives on its stdin.
+#[test]
+fn attach_waits_for_a_safe_point() {
+    for version in ["3.8", "3.13"] {
+        let Some(py) = python(version) else { continue };
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("snaps");
+        let mut cmd = Command::new(&py);
+        cmd.arg(leaker());
+        let mut t = Target::start(cmd);
+        assert_eq!(t.send("leak"), "ok 100");
+        assert_eq!(t.send("spin"), "ok spinning");
+        let mut attach = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
+            .args(["attach", &t.pid.to_string()])
+            .arg("--out")
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("attach");
+        let attach_err = Arc::new(Mutex::new(String::new()));
+        let sink = attach_err.clone();
+        let stderr = attach.stderr.take().expect("stderr");
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
+                let mut s = sink.lock().expect("lock");
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        // the main thread stays blocked on stdin (the spinner holds the GIL) until attach
+        // says it queued the dump; then each line wakes it to run Python code
+        let queued = || {
+            attach_err
+                .lock()
+                .expect("lock")
+                .contains("snapshot is queued")
+        };
+        let mut pokes = 0;
+        while attach.try_wait().expect("try_wait").is_none() {
+            if queued() {
+                assert_eq!(t.send("echo poke"), "ok poke");
+                pokes += 1;
+                assert!(pokes < 1200, "{version}: attach never finished");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = reader.join();
+        let o = attach.wait_with_output().expect("attach output");
+        let err = attach_err.lock().expect("lock").clone();
+        if err.contains("not permitted") {
+            eprintln!("SKIP attach on CPython {version}: ptrace is not permitted here: {err}");
+            let _ = t.finish(Some("exit 0"));
+            return;
+        }
+        assert!(o.status.success(), "{version}: {err}");
+        assert!(err.contains("snapshot is queued"), "{version}: {err}");
+        assert_eq!(seqs(&out), [1], "{version}");
+        let (code, err) = t.finish(Some("exit 0"));
+        assert_eq!(code, Some(0), "{version}: {err}");
+        assert!(!err.contains("Traceback"), "{version}: {err}");
+    }
+}
+
 /// Each way attach cannot work is one line and exit code 2.
 #[test]
 fn attach_refuses_clearly() {

@@ -203,7 +203,7 @@ fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
         .map_err(|e| Error::file(path, format!("cannot give to uid {uid}: {e}")))
 }
 
-/// One snapshot: inject, then wait for the file. Returns its path.
+/// One snapshot: inject, then wait for the status line and the file. Returns its path.
 fn one(
     gdb: &Path,
     t: &Target,
@@ -220,10 +220,20 @@ fn one(
     let status = out.join(format!(".leakhunt-attach-{seq}.status"));
     let _ = std::fs::remove_file(&status);
     let code = injected_code(pydir, &path, &status, seq, fork)?;
-    let log = run_gdb(gdb, t.pid, &code, timeout)?;
-    let line = std::fs::read_to_string(&status).unwrap_or_default();
-    let _ = std::fs::remove_file(&status);
-    let line = line.trim();
+    let script = pydir
+        .parent()
+        .unwrap_or(pydir)
+        .join(format!("attach-{}-{seq}.gdb", t.pid));
+    std::fs::write(&script, gdb_script(&code))
+        .map_err(|e| Error::file(&script, format!("cannot write: {e}")))?;
+    let log = run_gdb(gdb, t.pid, &script, timeout);
+    let _ = std::fs::remove_file(&script);
+    let log = log?;
+    let pending = log.contains("LEAKHUNT-PENDING");
+    if !pending && !log.contains("LEAKHUNT-DIRECT") {
+        return Err(gdb_failure(t, &log));
+    }
+    let line = wait_for_status(t.pid, &status, pending, timeout)?;
     if let Some(child) = line.strip_prefix("started ") {
         let child: i32 = child.trim().parse().unwrap_or(0);
         wait_for_child(t.pid, child, &path, timeout)?;
@@ -240,16 +250,47 @@ fn one(
     }
 }
 
+/// The status line the injected code writes; with a pending call, the main thread writes it
+/// when it next runs Python code.
+fn wait_for_status(pid: i32, status: &Path, pending: bool, timeout: Duration) -> Result<String> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(status)
+            && text.ends_with('\n')
+        {
+            let _ = std::fs::remove_file(status);
+            return Ok(text.trim().to_string());
+        }
+        if !pending {
+            // a direct call has finished by the time gdb returns
+            return Ok(String::new());
+        }
+        if !told {
+            eprintln!(
+                "leakhunt: a thread of process {pid} holds the GIL: the snapshot is queued \
+                 for the main thread's next Python instruction"
+            );
+            told = true;
+        }
+        if started.elapsed() > timeout {
+            return Err(Error::usage(format!(
+                "attach: the main thread of process {pid} ran no Python code within {timeout:?}; \
+                 the snapshot stays queued and is written when it does"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The Python run in the target: our own package (unless one is imported already), a
 /// private namespace (nothing lands in `__main__`), every error caught into the status file.
 fn injected_code(pydir: &Path, path: &Path, status: &Path, seq: u64, fork: bool) -> Result<String> {
     let lit = |p: &Path| -> Result<String> {
-        let s = p
-            .to_str()
-            .ok_or_else(|| Error::file(p, "attach needs a UTF-8 path"))?;
-        Ok(serde_json::to_string(s).unwrap_or_default())
+        p.to_str()
+            .map(py_literal)
+            .ok_or_else(|| Error::file(p, "attach needs a UTF-8 path"))
     };
-    let label = serde_json::to_string(&format!("attach (#{seq})")).unwrap_or_default();
     let body = format!(
         "import sys\n\
          S = {status}\n\
@@ -276,26 +317,69 @@ fn injected_code(pydir: &Path, path: &Path, status: &Path, seq: u64, fork: bool)
         status = lit(status)?,
         pydir = lit(pydir)?,
         path = lit(path)?,
+        label = py_literal(&format!("attach (#{seq})")),
         fork = if fork { "True" } else { "False" },
     );
-    let python = format!(
-        "exec({}, {{}})",
-        serde_json::to_string(&body).unwrap_or_default()
-    );
-    // a C string literal for gdb
-    Ok(python.replace('\\', "\\\\").replace('"', "\\\""))
+    // one expression statement: PyRun_SimpleString binds nothing in __main__
+    Ok(format!("exec({}, {{}})", py_literal(&body)))
 }
 
-fn run_gdb(gdb: &Path, pid: i32, code: &str, timeout: Duration) -> Result<String> {
+/// A Python string literal holding `s`, in printable ASCII only.
+fn py_literal(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            ' '..='~' => out.push(c),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The gdb commands. The code goes into a fresh mmap'd page (gdb would otherwise call malloc
+/// in the stopped process for a string literal). If no thread holds the GIL, the main thread
+/// takes it and runs the code now; if one does, that thread may be anywhere inside the
+/// interpreter, so the code is queued with Py_AddPendingCall and the main thread runs it at
+/// its next safe point (between two bytecodes, holding the GIL).
+fn gdb_script(code: &str) -> String {
+    let size = (code.len() + 1).div_ceil(4096) * 4096;
+    let c_literal = code.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "set pagination off\n\
+         set confirm off\n\
+         set unwindonsignal on\n\
+         set $leakhunt_buf = (char *) (void *) mmap((void *) 0, (unsigned long) {size}, (int) 3, (int) 34, (int) -1, (long) 0)\n\
+         set {{char[{n}]}} $leakhunt_buf = \"{c_literal}\"\n\
+         set $leakhunt_held = 0\n\
+         thread apply all set $leakhunt_held = $leakhunt_held + (int) PyGILState_Check()\n\
+         thread 1\n\
+         if $leakhunt_held\n\
+         \x20 echo LEAKHUNT-PENDING\\n\n\
+         \x20 call (int) Py_AddPendingCall((void *) PyRun_SimpleString, (void *) $leakhunt_buf)\n\
+         else\n\
+         \x20 echo LEAKHUNT-DIRECT\\n\n\
+         \x20 set $leakhunt_gil = (int) PyGILState_Ensure()\n\
+         \x20 call (int) PyRun_SimpleString($leakhunt_buf)\n\
+         \x20 call (void) PyGILState_Release($leakhunt_gil)\n\
+         end\n\
+         detach\n\
+         quit\n",
+        n = code.len() + 1,
+    )
+}
+
+fn run_gdb(gdb: &Path, pid: i32, script: &Path, timeout: Duration) -> Result<String> {
     let mut child = Command::new(gdb)
         .args(["-nx", "-q", "-batch"])
         .args(["-iex", "set debuginfod enabled off"])
         .args(["-p", &pid.to_string()])
-        .args(["-ex", "set pagination off", "-ex", "set confirm off"])
-        .args(["-ex", "set unwindonsignal on"])
-        .args(["-ex", "call (int)PyGILState_Ensure()"])
-        .args(["-ex", &format!("call (int)PyRun_SimpleString(\"{code}\")")])
-        .args(["-ex", "call (void)PyGILState_Release($1)"])
+        .arg("-x")
+        .arg(script)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

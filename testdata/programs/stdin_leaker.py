@@ -4,6 +4,7 @@ and `attach`). It knows nothing of leakhunt.
   leak    register 100 more Request objects in the module-level _REGISTRY (never removed)
   echo X  print X
   break   replace the directory named by argv[1] with a file (dumps into it must fail)
+  spin    start a daemon thread that runs Python code forever (it holds the GIL)
   exit N  leave with status N
 
 Every command is answered on stdout ("ok ..."), flushed, so a test knows when it is done.
@@ -11,6 +12,7 @@ Every command is answered on stdout ("ok ..."), flushed, so a test knows when it
 
 import os
 import sys
+import threading
 
 
 class Request:
@@ -20,6 +22,11 @@ class Request:
 
 
 _REGISTRY = {}
+
+
+def _spin():
+    while True:
+        sum(range(1000))
 
 
 def main():
@@ -42,6 +49,9 @@ def main():
             with open(sys.argv[1], "w") as f:
                 f.write("not a directory\n")
             print("ok broken", flush=True)
+        elif cmd == "spin":
+            threading.Thread(target=_spin, daemon=True).start()
+            print("ok spinning", flush=True)
         elif cmd == "exit":
             sys.exit(int(arg))
     print("ok eof", flush=True)
