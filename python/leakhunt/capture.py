@@ -77,7 +77,10 @@ def rotate(out, keep):
     """Delete the oldest snapshots of `out` beyond the newest `keep` (0 keeps all)."""
     if not keep:
         return
-    have = snapshots(out)
+    try:
+        have = snapshots(out)
+    except OSError:
+        return
     for _, name in have[:max(0, len(have) - keep)]:
         try:
             os.unlink(os.path.join(out, name))

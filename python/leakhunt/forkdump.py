@@ -8,6 +8,7 @@ held the lock of `sys.stderr` when the process forked)."""
 
 import gc
 import os
+import sys
 import time
 
 from . import roots as R
@@ -39,7 +40,7 @@ def start_child(path, step, label, values):
     parent = os.getpid()
     gc_was = gc.isenabled()
     fork_clock = time.perf_counter()
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:
         _child(path, step, label, values, stacks, parent, gc_was)
     pause = time.perf_counter() - clock
@@ -48,6 +49,18 @@ def start_child(path, step, label, values):
     return {"path": path, "pid": pid, "fork": True, "pause_ms": round(pause * 1e3, 3),
             "fork_ms": round(fork_only * 1e3, 3), "objects": None, "edges": None,
             "bytes": None, "seconds": None, "_clock": clock}
+
+
+def _fork():
+    """os.fork(), without the DeprecationWarning 3.12+ gives when the process has threads
+    (the child only walks and writes, then leaves with os._exit): the warning would land in
+    the application's stderr under -W default or -X dev, and in its __warningregistry__."""
+    if sys.version_info < (3, 12):
+        return os.fork()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
 
 
 def finish(result):
