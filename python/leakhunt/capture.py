@@ -157,8 +157,15 @@ class Recorder(object):
             prev(signum, frame)
 
     def _forked(self):
-        # a child of the application (or our own dump child): it records nothing
+        # a child of the application (or our own dump child): it records nothing, and the
+        # signal means in it what it meant before install()
         self.stopping = True
+        if self.signum is not None:
+            try:
+                if _signal.getsignal(self.signum) == self._on_signal:
+                    _signal.signal(self.signum, self.previous_handler or _signal.SIG_DFL)
+            except (ValueError, TypeError, OSError, RuntimeError):
+                pass
 
     def _run(self):
         deadline = time.monotonic() + self.every if self.every else None
