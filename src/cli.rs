@@ -39,6 +39,12 @@ enum Command {
     Stats(StatsArgs),
     /// Why is this object alive: its chain from a root and its dominators (.snap)
     Path(PathArgs),
+    /// Run a Python program with snapshots on an interval, on SIGUSR2 and at exit
+    Record(crate::capture::record::RecordArgs),
+    /// Snapshots of a CPython process already running (through gdb)
+    Attach(crate::capture::attach::AttachArgs),
+    /// Print the directory holding the embedded `leakhunt` Python package
+    PythonPath,
     /// Name each leak (ten kinds), fit its growth, and say how to fix it; a CI gate
     Report(ReportArgs),
 }
@@ -150,6 +156,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Stats(a) => stats(&a, &progress)?,
         Command::Path(a) => path(&a)?,
         Command::Report(a) => leak_report(&a, &progress)?,
+        Command::Record(a) => (String::new(), crate::capture::record::run(&a)?),
+        Command::Attach(a) => (String::new(), crate::capture::attach::run(&a)?),
+        Command::PythonPath => (crate::capture::python_path()?, 0),
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.

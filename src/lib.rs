@@ -4,6 +4,7 @@
 //! about them, [`report`] renders the answers. [`cli`] wires the stages for the binary.
 
 pub mod analysis;
+pub mod capture;
 pub mod cli;
 pub mod error;
 pub mod graph;

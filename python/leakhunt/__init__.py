@@ -17,7 +17,7 @@ import sys
 
 from .dumper import DUMPER_VERSION as __version__, take_snapshot
 
-__all__ = ["dump", "__version__"]
+__all__ = ["dump", "install", "__version__"]
 
 
 def dump(path, step=None, label=None, fork=False, values=False, wait=False):
@@ -49,6 +49,16 @@ def dump(path, step=None, label=None, fork=False, values=False, wait=False):
         except BaseException:
             pass
         return None
+
+
+def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None, fork=True,
+            keep=10, at_exit=True, values=False):
+    """Snapshots from now on into directory `out`: every `every` seconds, on `signal` and at
+    exit, named `snap-<seq>-<time>.snap` (step = seq), the oldest beyond `keep` deleted.
+    Returns a Recorder (`.stop()`), or None on failure; never raises. See capture.py."""
+    from .capture import install as _install
+    return _install(out=out, every=every, signal=signal, tracemalloc=tracemalloc, fork=fork,
+                    keep=keep, at_exit=at_exit, values=values)
 
 
 def _dump_here(path, step, label, values):

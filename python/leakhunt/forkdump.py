@@ -8,6 +8,7 @@ held the lock of `sys.stderr` when the process forked)."""
 
 import gc
 import os
+import sys
 import time
 
 from . import roots as R
@@ -18,30 +19,56 @@ from .dumper import take_snapshot
 def dump_forked(path, step, label, values, wait):
     """Fork; the child writes `path`. Returns the parent's result dict, or None when the
     child failed (only known with `wait=True`)."""
+    result = start_child(path, step, label, values)
+    pid = result["pid"]
+    if not wait:
+        import _thread
+        _thread.start_new_thread(_reap, (pid,))
+        result.pop("_clock", None)
+        return result
+    _, status = os.waitpid(pid, 0)
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+        raise RuntimeError("dump child %d failed (status %d)" % (pid, status))
+    return finish(result)
+
+
+def start_child(path, step, label, values):
+    """Fork a child that writes `path` and leaves; returns the parent's result dict (with
+    the child's pid). The caller must reap the child (`os.waitpid`)."""
     clock = time.perf_counter()
     stacks = R.thread_stacks()
     parent = os.getpid()
     gc_was = gc.isenabled()
     fork_clock = time.perf_counter()
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:
         _child(path, step, label, values, stacks, parent, gc_was)
     pause = time.perf_counter() - clock
     fork_only = time.perf_counter() - fork_clock
     del stacks[:]
-    result = {"path": path, "pid": pid, "fork": True, "pause_ms": round(pause * 1e3, 3),
-              "fork_ms": round(fork_only * 1e3, 3), "objects": None, "edges": None,
-              "bytes": None, "seconds": None}
-    if not wait:
-        import _thread
-        _thread.start_new_thread(_reap, (pid,))
-        return result
-    _, status = os.waitpid(pid, 0)
-    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-        raise RuntimeError("dump child %d failed (status %d)" % (pid, status))
+    return {"path": path, "pid": pid, "fork": True, "pause_ms": round(pause * 1e3, 3),
+            "fork_ms": round(fork_only * 1e3, 3), "objects": None, "edges": None,
+            "bytes": None, "seconds": None, "_clock": clock}
+
+
+def _fork():
+    """os.fork(), without the DeprecationWarning 3.12+ gives when the process has threads
+    (the child only walks and writes, then leaves with os._exit): the warning would land in
+    the application's stderr under -W default or -X dev, and in its __warningregistry__."""
+    if sys.version_info < (3, 12):
+        return os.fork()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
+def finish(result):
+    """Fill in the counts of `result` from the file its child wrote (after a clean exit)."""
+    path = result["path"]
     result["objects"], result["edges"] = read_trailer_counts(path)
     result["bytes"] = os.path.getsize(path)
-    result["seconds"] = round(time.perf_counter() - clock, 6)
+    result["seconds"] = round(time.perf_counter() - result.pop("_clock"), 6)
     return result
 
 
