@@ -20,23 +20,24 @@ fn leaker() -> PathBuf {
     testdata("programs/stdin_leaker.py")
 }
 
-/// The top suspect's chain for the snapshots in `dir`. When `leakhunt report` lands, this is
-/// the one line to change (`report DIR --format json`, and its field name).
+/// The top finding's chain for the snapshots in `dir`, as `leakhunt report` gives it (the
+/// registry program's finding must be an unbounded collection).
 fn top_chain(dir: &Path) -> String {
     let out = leakhunt([
-        "diff".as_ref(),
+        "report".as_ref(),
         dir.as_os_str(),
         "--format".as_ref(),
         "json".as_ref(),
     ]);
     assert!(
         out.status.success(),
-        "diff {}: {}",
+        "report {}: {}",
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("diff json");
-    v["suspects"][0]["chain_text"]
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report json");
+    assert_eq!(v["findings"][0]["kind"], "unbounded_collection", "{v:#}");
+    v["findings"][0]["chain_text"]
         .as_str()
         .unwrap_or_default()
         .to_string()

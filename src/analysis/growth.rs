@@ -191,8 +191,17 @@ fn fit_series(x: &[f64], bytes: &[f64], objects: &[f64], unit: &'static str) -> 
         g.fit = lin_r2;
         return g;
     }
-    // Bounded: it grew, then (nearly) stopped.
-    if max_rate > 0.0 && last_rate <= 0.1 * max_rate && rates.iter().any(|&r| r > 0.0) {
+    // Bounded: it grew, then (nearly) stopped for the later half of the span. Judged on
+    // halves, not on the last interval alone, so a leak that comes in bursts between many
+    // snapshots is not taken for a plateau.
+    let mid = x[0] + span / 2.0;
+    let at_mid = {
+        let i = x.iter().position(|&v| v >= mid).unwrap_or(n - 1).max(1);
+        let t = (mid - x[i - 1]) / (x[i] - x[i - 1]).max(f64::MIN_POSITIVE);
+        bytes[i - 1] + t * (bytes[i] - bytes[i - 1])
+    };
+    let (early, late) = (at_mid - bytes[0], bytes[n - 1] - at_mid);
+    if early > 0.0 && late <= 0.1 * early {
         g.pattern = Pattern::Bounded;
         g.fit = lin_r2;
         g.bytes_per_step = last_rate.max(0.0);
