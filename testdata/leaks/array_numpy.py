@@ -7,8 +7,8 @@ ACTIVATIONS = []
 
 
 def step(n):
-    out = np.full(1024, n, dtype=np.float64)  # <- leak
-    ACTIVATIONS.append(out * 2)
+    out = np.full(1024, n, dtype=np.float64)
+    ACTIVATIONS.append(out * 2)  # <- leak
 
 
 _harness.run(step, "array_numpy")
