@@ -10,7 +10,7 @@ fn ours(g: &leakhunt::graph::HeapGraph) -> (f64, usize) {
     let t = Instant::now();
     let d = of_heap(g);
     let r = d.retained(g.size);
-    (t.elapsed().as_secs_f64(), d.preorder.len() + r.len() % 2)
+    (t.elapsed().as_secs_f64(), d.preorder().len() + r.len() % 2)
 }
 
 fn main() {
@@ -36,7 +36,7 @@ fn main() {
     println!(
         "chain of {n}: {:.2} ms ({} reached)",
         t.elapsed().as_secs_f64() * 1e3,
-        d.preorder.len()
+        d.preorder().len()
     );
 
     for (size, with_oracle) in [(n4, true), (n10, false)] {

@@ -64,7 +64,7 @@ fn check(c: &Case) {
     }
     // Preorder lists exactly the reachable objects, each dominator before what it dominates.
     let mut seen = vec![false; c.n];
-    for &v in &d.preorder {
+    for &v in d.preorder() {
         let i = d.idom[v as usize];
         assert!(
             i == SUPER_ROOT || seen[i as usize],
@@ -73,7 +73,7 @@ fn check(c: &Case) {
         seen[v as usize] = true;
     }
     assert_eq!(
-        d.preorder.len(),
+        d.preorder().len(),
         d.idom.iter().filter(|&&i| i != NONE).count()
     );
 }

@@ -2,8 +2,18 @@
 //! super-root above every root, so each object's immediate dominator is the one object (or
 //! the super-root) that all its strong paths from the roots pass through. No recursion; linear
 //! in practice, also on long chains.
+//!
+//! Built for heaps whose references point anywhere: every random access costs a cache (and
+//! TLB) miss, so the work is arranged to need few of them. The strong edges are first copied
+//! into a compact CSR whose per-object slot holds both the row start and the preorder number
+//! (one miss answers "visited?" and, on descent, "where are its edges?"). The DFS settles the
+//! semidominator candidates of tree and forward edges on the spot, so only back and cross
+//! edges are kept for the semidominator pass, which — like everything after the DFS — works
+//! on arrays indexed by preorder number. Large arrays ask for transparent huge pages.
 
 use crate::graph::{NONE, kind};
+use super::phase::mark;
+use crate::memory::{huge_vec, huge_with_capacity};
 
 /// A graph given as CSR successor lists plus, optionally, edge kinds (weak edges are skipped).
 pub struct Csr<'a> {
@@ -19,15 +29,6 @@ impl Csr<'_> {
     fn nodes(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }
-
-    fn edges(&self, v: u32) -> std::ops::Range<usize> {
-        self.offsets[v as usize] as usize..self.offsets[v as usize + 1] as usize
-    }
-
-    #[inline]
-    fn kept(&self, e: usize) -> bool {
-        self.kinds.is_none_or(|k| k.get(e) != Some(&kind::WEAK))
-    }
 }
 
 /// The dominator tree: for every object its immediate dominator, the depth-first preorder
@@ -36,12 +37,15 @@ pub struct Dominators {
     /// Immediate dominator per object; [`SUPER_ROOT`] for objects dominated only by the
     /// super-root (roots and objects reachable from several roots), [`NONE`] when unreachable.
     pub idom: Vec<u32>,
-    /// Reachable objects in depth-first preorder (parents before children in the tree).
-    pub preorder: Vec<u32>,
+    /// Preorder position 0 is the super-root; reachable objects follow in depth-first
+    /// preorder (parents before children in the tree).
+    vertex: Vec<u32>,
+    /// Immediate dominator per preorder position, as a preorder position (0: super-root).
+    idom_pre: Vec<u32>,
 }
 
-/// How many edges ahead the DFS prefetches target slots.
-const PREFETCH_AHEAD: usize = 4;
+/// How many items ahead the sequential loops prefetch what they will touch at random.
+const PREFETCH_AHEAD: usize = 8;
 
 /// Hint that `p` will be read soon (no effect on correctness; a no-op off x86-64).
 #[inline(always)]
@@ -64,20 +68,47 @@ impl Dominators {
         self.idom[v as usize] != NONE
     }
 
+    /// Reachable objects in depth-first preorder (every dominator before what it dominates).
+    pub fn preorder(&self) -> &[u32] {
+        &self.vertex[1..]
+    }
+
+    /// Immediate dominators by preorder position: entry `i` belongs to `preorder()[i]` and is
+    /// the position of its dominator in `preorder()`, or [`SUPER_ROOT`].
+    pub fn idom_by_preorder(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.idom_pre[1..]
+            .iter()
+            .map(|&d| if d == 0 { SUPER_ROOT } else { d - 1 })
+    }
+
     /// Retained size of every object: its own size plus the sizes of all it dominates.
     /// Unreachable objects retain nothing (0).
     pub fn retained(&self, size: &[u64]) -> Vec<u64> {
-        let mut r = vec![0u64; self.idom.len()];
-        for &v in &self.preorder {
-            r[v as usize] = size[v as usize];
-        }
-        for &v in self.preorder.iter().rev() {
-            let d = self.idom[v as usize];
-            if d != SUPER_ROOT {
-                r[d as usize] += r[v as usize];
+        let count = self.vertex.len();
+        // Summed in preorder space (dominators come before what they dominate), then
+        // scattered back to object ids.
+        let mut r: Vec<u64> = huge_with_capacity(count);
+        r.push(0);
+        for w in 1..count {
+            if let Some(&ahead) = self.vertex.get(w + PREFETCH_AHEAD) {
+                prefetch(size.as_ptr().wrapping_add(ahead as usize));
             }
+            r.push(size[self.vertex[w] as usize]);
         }
-        r
+        for w in (1..count).rev() {
+            let d = self.idom_pre[w] as usize;
+            r[d] += r[w];
+        }
+        mark("retained: sums");
+        let mut out = huge_vec(self.idom.len(), 0u64);
+        for w in 1..count {
+            if let Some(&ahead) = self.vertex.get(w + PREFETCH_AHEAD) {
+                prefetch(out.as_ptr().wrapping_add(ahead as usize));
+            }
+            out[self.vertex[w] as usize] = r[w];
+        }
+        mark("retained: by object");
+        out
     }
 }
 
@@ -92,130 +123,197 @@ pub fn of_heap(g: &crate::graph::HeapGraph) -> Dominators {
     dominators(&csr, &roots)
 }
 
+/// An edge index type for the compact CSR: `u32` when the edges fit, else `u64`.
+trait EdgeIx: Copy {
+    fn of(i: usize) -> Self;
+    fn ix(self) -> usize;
+}
+
+impl EdgeIx for u32 {
+    #[inline(always)]
+    fn of(i: usize) -> Self {
+        i as u32
+    }
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self as usize
+    }
+}
+
+impl EdgeIx for u64 {
+    #[inline(always)]
+    fn of(i: usize) -> Self {
+        i as u64
+    }
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self as usize
+    }
+}
+
+/// Per object: where its strong edges start, and its preorder number (NONE: not yet seen).
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Slot<S> {
+    start: S,
+    pre: u32,
+}
+
 /// Compute dominators of `g` from `roots` (duplicates allowed).
 pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
+    if g.targets.len() < u32::MAX as usize {
+        dominators_with::<u32>(g, roots)
+    } else {
+        dominators_with::<u64>(g, roots)
+    }
+}
+
+/// The strong edges of `g` (in range, not weak) as a compact CSR of [`Slot`]s.
+fn compact<S: EdgeIx>(g: &Csr) -> (Vec<Slot<S>>, Vec<u32>) {
     let n = g.nodes();
-    // Preorder numbers: 0 is the super-root, objects get 1..=reached.
-    let mut pre = vec![NONE; n];
-    let mut vertex: Vec<u32> = vec![SUPER_ROOT];
-    let mut parent: Vec<u32> = vec![0];
-    // Iterative DFS; the stack holds (preorder number, next edge index). Every edge of a
-    // reached object is scanned once, so the scan also records its target's preorder number
-    // and counts predecessors: the one pass over the edges that reads `pre` at random.
-    let mut stack: Vec<(u32, usize)> = Vec::new();
-    let mut is_root = vec![false; n];
-    let mut target_pre = vec![NONE; g.targets.len()];
-    let mut pred_count = vec![0u32; n + 2];
+    let mut slots: Vec<Slot<S>> = huge_with_capacity(n + 1);
+    let mut targets: Vec<u32> = huge_with_capacity(g.targets.len());
+    for v in 0..n {
+        slots.push(Slot {
+            start: S::of(targets.len()),
+            pre: NONE,
+        });
+        let (lo, hi) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
+        let row = &g.targets[lo..hi];
+        match g.kinds.map(|k| &k[lo..hi]) {
+            Some(kinds) => targets.extend(
+                row.iter()
+                    .zip(kinds)
+                    .filter(|&(&t, &k)| k != kind::WEAK && (t as usize) < n)
+                    .map(|(&t, _)| t),
+            ),
+            None => targets.extend(row.iter().copied().filter(|&t| (t as usize) < n)),
+        }
+    }
+    slots.push(Slot {
+        start: S::of(targets.len()),
+        pre: NONE,
+    });
+    (slots, targets)
+}
+
+/// One object whose edges the DFS is scanning.
+struct Frame {
+    pre: u32,
+    next: usize,
+    end: usize,
+}
+
+fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
+    let n = g.nodes();
+    mark("before dominators");
+    let (mut slots, targets) = compact::<S>(g);
+    mark("dominators: compact CSR");
+    // Preorder arrays; position 0 is the super-root, the parent of every root.
+    let mut vertex: Vec<u32> = huge_with_capacity(n + 1);
+    let mut parent: Vec<u32> = huge_with_capacity(n + 1);
+    // The smallest predecessor preorder number seen so far: the parent, lowered by forward
+    // edges (from an ancestor, so it is the candidate itself) and by being a root (0).
+    let mut semi: Vec<u32> = huge_with_capacity(n + 1);
+    vertex.push(SUPER_ROOT);
+    parent.push(0);
+    semi.push(0);
+    // Back and cross edges (from a later preorder number): the only ones EVAL must see.
+    // Stored as (target's preorder, source's preorder).
+    let mut late: Vec<(u32, u32)> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
     for &r in roots {
-        let r_us = r as usize;
-        if r_us >= n {
+        let r = r as usize;
+        if r >= n || slots[r].pre != NONE {
             continue;
         }
-        is_root[r_us] = true;
-        if pre[r_us] != NONE {
-            continue;
-        }
-        pre[r_us] = vertex.len() as u32;
-        vertex.push(r);
+        let p = vertex.len() as u32;
+        slots[r].pre = p;
+        vertex.push(r as u32);
         parent.push(0);
-        stack.push((pre[r_us], g.offsets[r_us] as usize));
+        semi.push(0);
+        stack.push(Frame {
+            pre: p,
+            next: slots[r].start.ix(),
+            end: slots[r + 1].start.ix(),
+        });
         while let Some(top) = stack.last_mut() {
-            let (p, next) = *top;
-            let v = vertex[p as usize];
-            let end = g.offsets[v as usize + 1] as usize;
-            let mut e = next;
-            let mut descended = false;
+            let pv = top.pre;
+            let (mut e, end) = (top.next, top.end);
+            let mut child = NONE;
             while e < end {
-                let t = g.targets[e] as usize;
-                // Ask for the next targets' preorder slots early: on a large heap every one
-                // is a cache (and TLB) miss, and they are independent of each other.
-                if let Some(&ahead) = g.targets.get(e + PREFETCH_AHEAD) {
-                    prefetch(pre.as_ptr().wrapping_add(ahead as usize));
+                // On long rows, ask for later targets' slots early (opening asked for the
+                // first few): each is a miss, and they are independent.
+                if e + PREFETCH_AHEAD < end {
+                    prefetch(slots.as_ptr().wrapping_add(targets[e + PREFETCH_AHEAD] as usize));
                 }
+                let t = targets[e];
                 e += 1;
-                if t >= n || !g.kept(e - 1) {
-                    continue;
-                }
-                let mut pt = pre[t];
+                let pt = slots[t as usize].pre;
                 if pt == NONE {
-                    pt = vertex.len() as u32;
-                    pre[t] = pt;
-                    vertex.push(t as u32);
-                    parent.push(p);
-                    descended = true;
-                }
-                target_pre[e - 1] = pt;
-                pred_count[pt as usize + 1] += 1;
-                if descended {
-                    top.1 = e;
-                    stack.push((pt, g.offsets[t] as usize));
+                    child = t;
                     break;
                 }
+                if pt > pv {
+                    // Forward edge: the source is an ancestor, itself the candidate.
+                    let s = &mut semi[pt as usize];
+                    *s = (*s).min(pv);
+                } else if pt < pv {
+                    late.push((pt, pv));
+                }
             }
-            if !descended {
+            top.next = e;
+            if child == NONE {
                 stack.pop();
+                continue;
             }
+            // The next sibling's slot was asked for with this child's: if it is still unseen,
+            // it will be opened when the DFS comes back here, so ask for its edges now.
+            if e < end {
+                let sib = slots[targets[e] as usize];
+                if sib.pre == NONE {
+                    prefetch(targets.as_ptr().wrapping_add(sib.start.ix()));
+                }
+            }
+            let t = child as usize;
+            let pt = vertex.len() as u32;
+            slots[t].pre = pt;
+            vertex.push(child);
+            parent.push(pv);
+            semi.push(pv);
+            let (lo, hi) = (slots[t].start.ix(), slots[t + 1].start.ix());
+            for &c in &targets[lo..hi.min(lo + PREFETCH_AHEAD)] {
+                prefetch(slots.as_ptr().wrapping_add(c as usize));
+            }
+            stack.push(Frame {
+                pre: pt,
+                next: lo,
+                end: hi,
+            });
         }
     }
+    drop(stack);
+    mark("dominators: DFS");
+    for &r in roots {
+        if let Some(s) = slots.get(r as usize)
+            && s.pre != NONE
+        {
+            semi[s.pre as usize] = 0;
+        }
+    }
+    drop(slots);
+    drop(targets);
     let count = vertex.len();
-    // Predecessors as a reverse CSR in preorder space.
-    let mut pred_off = pred_count;
-    pred_off.truncate(count + 1);
-    for i in 0..count {
-        pred_off[i + 1] += pred_off[i];
-    }
-    let mut fill = pred_off.clone();
-    let mut preds = vec![0u32; pred_off[count] as usize];
-    for v in 0..n as u32 {
-        let pv = pre[v as usize];
-        if pv == NONE {
-            continue;
-        }
-        let r = g.edges(v);
-        for (k, &pt) in target_pre[r.clone()].iter().enumerate() {
-            if let Some(&ahead) = target_pre.get(r.start + k + PREFETCH_AHEAD)
-                && ahead != NONE
-            {
-                prefetch(fill.as_ptr().wrapping_add(ahead as usize));
-            }
-            if pt != NONE {
-                let slot = &mut fill[pt as usize];
-                preds[*slot as usize] = pv;
-                *slot += 1;
-            }
-        }
-    }
-    drop(fill);
-    drop(target_pre);
-    // Semi-dominators, processing preorder numbers from last to first; `ancestor` links the
-    // processed forest, `label` caches the minimum-semi vertex on each compressed path.
-    let mut semi: Vec<u32> = (0..count as u32).collect();
-    // best[x]: the smallest semi on x's compressed forest path (SNCA needs values only).
-    let mut best: Vec<u32> = (0..count as u32).collect();
-    let mut ancestor = vec![NONE; count];
-    let mut path: Vec<u32> = Vec::new();
-    for w in (1..count).rev() {
-        let mut s = semi[w];
-        let node = vertex[w] as usize;
-        if is_root[node] {
-            s = 0;
-        }
-        let (lo, hi) = (pred_off[w] as usize, pred_off[w + 1] as usize);
-        for k in lo..hi {
-            if let Some(&ahead) = preds.get(k + PREFETCH_AHEAD) {
-                prefetch(ancestor.as_ptr().wrapping_add(ahead as usize));
-            }
-            let v = preds[k];
-            s = s.min(eval(v, &mut ancestor, &mut best, &mut path));
-        }
-        semi[w] = s;
-        best[w] = s;
-        ancestor[w] = parent[w];
-    }
-    drop(best);
-    drop(ancestor);
-    drop(preds);
-    // Nearest common ancestor walk: idom(w) is the deepest ancestor of parent(w) not below semi(w).
+    let (late_off, late_src) = group_by_target(&late, count);
+    drop(late);
+    mark("dominators: group late edges");
+    if super::phase::enabled() { eprintln!("late edges: {} of count {}", late_src.len(), count); }
+    let semi = semidominators(&parent, semi, &late_off, &late_src);
+    drop(late_off);
+    drop(late_src);
+    mark("dominators: semidominators");
+    // Nearest common ancestor walk: idom(w) is the deepest ancestor of parent(w) not below
+    // semi(w); ancestors come first, so theirs are final when w is reached.
     let mut idom_pre = parent;
     for w in 1..count {
         let mut d = idom_pre[w];
@@ -224,47 +322,121 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
         }
         idom_pre[w] = d;
     }
-    let mut idom = vec![NONE; n];
+    drop(semi);
+    mark("dominators: NCA");
+    let mut idom = huge_vec(n, NONE);
     for w in 1..count {
-        let d = idom_pre[w];
-        idom[vertex[w] as usize] = if d == 0 {
-            SUPER_ROOT
-        } else {
-            vertex[d as usize]
-        };
+        if let Some(&ahead) = vertex.get(w + PREFETCH_AHEAD) {
+            prefetch(idom.as_ptr().wrapping_add(ahead as usize));
+        }
+        let d = idom_pre[w] as usize;
+        idom[vertex[w] as usize] = if d == 0 { SUPER_ROOT } else { vertex[d] };
     }
-    vertex.remove(0);
+    mark("dominators: idom by object");
     Dominators {
         idom,
-        preorder: vertex,
+        vertex,
+        idom_pre,
     }
 }
 
+/// `(target, source)` pairs as CSR rows by target: `src[off[t]..off[t + 1]]` (counting sort).
+fn group_by_target(pairs: &[(u32, u32)], count: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut off = huge_vec(count + 1, 0u32);
+    for &(t, _) in pairs {
+        off[t as usize + 1] += 1;
+    }
+    for i in 0..count {
+        off[i + 1] += off[i];
+    }
+    let mut fill = off.clone();
+    let mut src = huge_vec(pairs.len(), 0u32);
+    for (k, &(t, s)) in pairs.iter().enumerate() {
+        if let Some(&(ahead, _)) = pairs.get(k + PREFETCH_AHEAD) {
+            prefetch(fill.as_ptr().wrapping_add(ahead as usize));
+        }
+        let slot = &mut fill[t as usize];
+        src[*slot as usize] = s;
+        *slot += 1;
+    }
+    (off, src)
+}
+
+/// How many late predecessors apart the stages of EVAL's prefetching run.
+const LATE_STAGE: usize = 4;
+
+/// EVAL's state per preorder position once linked into the forest: its forest ancestor and
+/// the smallest semidominator on the (compressed) path up to it. Together, so one miss
+/// fetches both.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Link {
+    ancestor: u32,
+    best: u32,
+}
+
+/// Semidominators by preorder position, from each position's best early candidate `semi`
+/// and its late predecessors (`late_off`/`late_src`), processing positions last to first.
+fn semidominators(parent: &[u32], mut semi: Vec<u32>, late_off: &[u32], late_src: &[u32]) -> Vec<u32> {
+    let count = semi.len();
+    let mut link = huge_vec(count, Link { ancestor: 0, best: 0 });
+    let mut path: Vec<u32> = Vec::new();
+    for w in (1..count).rev() {
+        let mut s = semi[w];
+        let (lo, hi) = (late_off[w] as usize, late_off[w + 1] as usize);
+        for k in lo..hi {
+            // EVAL walks up from each late predecessor: a chain of dependent misses. Start
+            // the chains of the coming predecessors early, three levels deep, in stages
+            // (the links read may be compressed meanwhile; still ancestors on the path).
+            if let Some(&ahead) = late_src.get(k + 3 * LATE_STAGE) {
+                prefetch(link.as_ptr().wrapping_add(ahead as usize));
+            }
+            if let Some(&ahead) = late_src.get(k + 2 * LATE_STAGE) {
+                let a = link[ahead as usize].ancestor;
+                prefetch(link.as_ptr().wrapping_add(a as usize));
+            }
+            if let Some(&ahead) = late_src.get(k + LATE_STAGE) {
+                let a = link[ahead as usize].ancestor;
+                let b = link[a as usize].ancestor;
+                prefetch(link.as_ptr().wrapping_add(b as usize));
+            }
+            s = s.min(eval(late_src[k], w as u32, &mut link, &mut path));
+        }
+        semi[w] = s;
+        link[w] = Link {
+            ancestor: parent[w],
+            best: s,
+        };
+    }
+    if super::phase::enabled() { eprintln!("eval steps {}", STEPS.with(|c| c.get())); }
+    semi
+}
+thread_local! { static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; }
+
 /// Lengauer–Tarjan's EVAL with path compression, iteratively, returning the value Semi-NCA
 /// needs: the smallest semi on the forest path from `v` up to (not including) its tree's
-/// root; `v` itself (its own semi) when unlinked.
-fn eval(v: u32, ancestor: &mut [u32], best: &mut [u32], path: &mut Vec<u32>) -> u32 {
-    if ancestor[v as usize] == NONE {
-        return v;
-    }
-    path.clear();
+/// root. Positions above `w` are linked; `v` is one of them (a late predecessor of `w`).
+#[inline]
+fn eval(v: u32, w: u32, link: &mut [Link], path: &mut Vec<u32>) -> u32 {
     let mut x = v;
     loop {
-        let a = ancestor[x as usize];
-        if ancestor[a as usize] == NONE {
+        let a = link[x as usize].ancestor;
+        if a <= w {
             break;
         }
         path.push(x);
+        STEPS.with(|c| c.set(c.get() + 1));
         x = a;
     }
-    // x's ancestor is a tree root; compress from the top down.
+    // x's ancestor is a tree root (unlinked); compress from the top down.
     while let Some(y) = path.pop() {
-        let a = ancestor[y as usize];
-        let b = best[a as usize];
-        if b < best[y as usize] {
-            best[y as usize] = b;
+        let a = link[y as usize].ancestor;
+        let up = link[a as usize];
+        let me = &mut link[y as usize];
+        if up.best < me.best {
+            me.best = up.best;
         }
-        ancestor[y as usize] = ancestor[a as usize];
+        me.ancestor = up.ancestor;
     }
-    best[v as usize]
+    link[v as usize].best
 }

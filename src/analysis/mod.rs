@@ -5,6 +5,7 @@ pub mod cycles;
 pub mod dominators;
 pub mod identity;
 pub mod paths;
+pub mod phase;
 pub mod snap_diff;
 pub mod snap_stats;
 pub mod tm_compare;

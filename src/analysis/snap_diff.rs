@@ -248,7 +248,7 @@ fn suspects(
     // New bytes and objects under each object in the dominator tree.
     let mut new_bytes = vec![0u64; n];
     let mut new_count = vec![0u32; n];
-    for &v in &doms.preorder {
+    for &v in doms.preorder() {
         if is_new[v as usize] {
             new_bytes[v as usize] = g.size[v as usize];
             new_count[v as usize] = 1;
@@ -256,7 +256,7 @@ fn suspects(
     }
     // Credit each new subtree hanging directly under an old object to that object.
     let mut direct: HashMap<u32, (u64, u64)> = HashMap::new();
-    for &v in doms.preorder.iter().rev() {
+    for &v in doms.preorder().iter().rev() {
         let d = doms.idom[v as usize];
         if d == SUPER_ROOT {
             continue;
