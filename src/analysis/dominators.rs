@@ -151,12 +151,15 @@ impl EdgeIx for u64 {
     }
 }
 
-/// Per object: where its strong edges start, and its preorder number (NONE: not yet seen).
+/// Per object: its preorder number (NONE: not yet seen), its first two strong targets inline
+/// (NONE when absent) and where the rest start in the overflow array. One miss on a slot
+/// answers "visited?" and names the next objects to visit, so the DFS can ask for them at once.
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Slot<S> {
-    start: S,
     pre: u32,
+    inline: [u32; 2],
+    rest: S,
 }
 
 /// Compute dominators of `g` from `roots` (duplicates allowed).
@@ -168,46 +171,108 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
     }
 }
 
-/// The strong edges of `g` (in range, not weak) as a compact CSR of [`Slot`]s.
+/// The strong edges of `g` (in range, not weak) as [`Slot`]s plus the overflow targets.
 fn compact<S: EdgeIx>(g: &Csr) -> (Vec<Slot<S>>, Vec<u32>) {
     let n = g.nodes();
     let mut slots: Vec<Slot<S>> = huge_with_capacity(n + 1);
-    let mut targets: Vec<u32> = huge_with_capacity(g.targets.len());
+    let mut rest: Vec<u32> = huge_with_capacity(g.targets.len().saturating_sub(n));
     for v in 0..n {
-        slots.push(Slot {
-            start: S::of(targets.len()),
-            pre: NONE,
-        });
         let (lo, hi) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
-        let row = &g.targets[lo..hi];
-        match g.kinds.map(|k| &k[lo..hi]) {
-            Some(kinds) => targets.extend(
-                row.iter()
-                    .zip(kinds)
-                    .filter(|&(&t, &k)| k != kind::WEAK && (t as usize) < n)
-                    .map(|(&t, _)| t),
-            ),
-            None => targets.extend(row.iter().copied().filter(|&t| (t as usize) < n)),
+        let mut slot = Slot {
+            pre: NONE,
+            inline: [NONE; 2],
+            rest: S::of(rest.len()),
+        };
+        let mut k = 0;
+        let mut keep = |t: u32| {
+            if (t as usize) < n {
+                if k < 2 {
+                    slot.inline[k] = t;
+                    k += 1;
+                } else {
+                    rest.push(t);
+                }
+            }
+        };
+        match g.kinds {
+            Some(kinds) => {
+                for (&t, &kd) in g.targets[lo..hi].iter().zip(&kinds[lo..hi]) {
+                    if kd != kind::WEAK {
+                        keep(t);
+                    }
+                }
+            }
+            None => g.targets[lo..hi].iter().for_each(|&t| keep(t)),
         }
+        slots.push(slot);
     }
     slots.push(Slot {
-        start: S::of(targets.len()),
         pre: NONE,
+        inline: [NONE; 2],
+        rest: S::of(rest.len()),
     });
-    (slots, targets)
+    (slots, rest)
 }
 
-/// One object whose edges the DFS is scanning.
+/// One object whose edges the DFS is scanning: its inline targets not yet scanned (NONE
+/// when done), then its overflow targets `next..end`.
 struct Frame {
     pre: u32,
+    pending: [u32; 2],
     next: usize,
     end: usize,
+}
+
+impl Frame {
+    /// The frame of a newly visited object, asking for the slots of what it refers to.
+    #[inline(always)]
+    fn open<S: EdgeIx>(pre: u32, v: usize, slots: &[Slot<S>], rest: &[u32]) -> Frame {
+        let s = slots[v];
+        let (next, end) = (s.rest.ix(), slots[v + 1].rest.ix());
+        for &c in s.inline.iter().filter(|&&c| c != NONE) {
+            prefetch(slots.as_ptr().wrapping_add(c as usize));
+        }
+        for &c in &rest[next..end.min(next + PREFETCH_AHEAD)] {
+            prefetch(slots.as_ptr().wrapping_add(c as usize));
+        }
+        Frame {
+            pre,
+            pending: s.inline,
+            next,
+            end,
+        }
+    }
+
+    /// The next target to scan, if any.
+    #[inline(always)]
+    fn pop(&mut self, rest: &[u32]) -> Option<u32> {
+        let t = self.pending[0];
+        if t != NONE {
+            self.pending = [self.pending[1], NONE];
+            return Some(t);
+        }
+        if self.next < self.end {
+            self.next += 1;
+            return Some(rest[self.next - 1]);
+        }
+        None
+    }
+
+    /// The target [`Frame::pop`] will give next, if any.
+    #[inline(always)]
+    fn peek(&self, rest: &[u32]) -> Option<u32> {
+        if self.pending[0] != NONE {
+            Some(self.pending[0])
+        } else {
+            rest.get(self.next).filter(|_| self.next < self.end).copied()
+        }
+    }
 }
 
 fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
     let n = g.nodes();
     mark("before dominators");
-    let (mut slots, targets) = compact::<S>(g);
+    let (mut slots, rest) = compact::<S>(g);
     mark("dominators: compact CSR");
     // Preorder arrays; position 0 is the super-root, the parent of every root.
     let mut vertex: Vec<u32> = huge_with_capacity(n + 1);
@@ -232,23 +297,16 @@ fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
         vertex.push(r as u32);
         parent.push(0);
         semi.push(0);
-        stack.push(Frame {
-            pre: p,
-            next: slots[r].start.ix(),
-            end: slots[r + 1].start.ix(),
-        });
+        stack.push(Frame::open(p, r, &slots, &rest));
         while let Some(top) = stack.last_mut() {
             let pv = top.pre;
-            let (mut e, end) = (top.next, top.end);
             let mut child = NONE;
-            while e < end {
+            while let Some(t) = top.pop(&rest) {
                 // On long rows, ask for later targets' slots early (opening asked for the
                 // first few): each is a miss, and they are independent.
-                if e + PREFETCH_AHEAD < end {
-                    prefetch(slots.as_ptr().wrapping_add(targets[e + PREFETCH_AHEAD] as usize));
+                if top.next + PREFETCH_AHEAD < top.end {
+                    prefetch(slots.as_ptr().wrapping_add(rest[top.next + PREFETCH_AHEAD] as usize));
                 }
-                let t = targets[e];
-                e += 1;
                 let pt = slots[t as usize].pre;
                 if pt == NONE {
                     child = t;
@@ -262,17 +320,18 @@ fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
                     late.push((pt, pv));
                 }
             }
-            top.next = e;
             if child == NONE {
                 stack.pop();
                 continue;
             }
             // The next sibling's slot was asked for with this child's: if it is still unseen,
-            // it will be opened when the DFS comes back here, so ask for its edges now.
-            if e < end {
-                let sib = slots[targets[e] as usize];
+            // it will be opened when the DFS comes back here, so ask for its targets now.
+            if let Some(sib) = top.peek(&rest) {
+                let sib = slots[sib as usize];
                 if sib.pre == NONE {
-                    prefetch(targets.as_ptr().wrapping_add(sib.start.ix()));
+                    for &c in sib.inline.iter().filter(|&&c| c != NONE) {
+                        prefetch(slots.as_ptr().wrapping_add(c as usize));
+                    }
                 }
             }
             let t = child as usize;
@@ -281,15 +340,7 @@ fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
             vertex.push(child);
             parent.push(pv);
             semi.push(pv);
-            let (lo, hi) = (slots[t].start.ix(), slots[t + 1].start.ix());
-            for &c in &targets[lo..hi.min(lo + PREFETCH_AHEAD)] {
-                prefetch(slots.as_ptr().wrapping_add(c as usize));
-            }
-            stack.push(Frame {
-                pre: pt,
-                next: lo,
-                end: hi,
-            });
+            stack.push(Frame::open(pt, t, &slots, &rest));
         }
     }
     drop(stack);
@@ -302,14 +353,14 @@ fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
         }
     }
     drop(slots);
-    drop(targets);
+    drop(rest);
     let count = vertex.len();
-    let (late_off, late_src) = group_by_target(&late, count);
+    let (late_per, late_src) = group_by_target(&late, count);
     drop(late);
     mark("dominators: group late edges");
     if super::phase::enabled() { eprintln!("late edges: {} of count {}", late_src.len(), count); }
-    let semi = semidominators(&parent, semi, &late_off, &late_src);
-    drop(late_off);
+    let semi = semidominators(&parent, semi, &late_per, &late_src);
+    drop(late_per);
     drop(late_src);
     mark("dominators: semidominators");
     // Nearest common ancestor walk: idom(w) is the deepest ancestor of parent(w) not below
@@ -340,16 +391,21 @@ fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
     }
 }
 
-/// `(target, source)` pairs as CSR rows by target: `src[off[t]..off[t + 1]]` (counting sort).
+/// The sources of `(target, source)` pairs grouped by target, highest target first (the order
+/// the semidominator pass takes them): returns the sources and, per target `t`, how many
+/// it has (a counting sort).
 fn group_by_target(pairs: &[(u32, u32)], count: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut off = huge_vec(count + 1, 0u32);
+    let mut per = huge_vec(count, 0u32);
     for &(t, _) in pairs {
-        off[t as usize + 1] += 1;
+        per[t as usize] += 1;
     }
-    for i in 0..count {
-        off[i + 1] += off[i];
+    // Start of each target's group, targets descending.
+    let mut fill = huge_vec(count, 0u32);
+    let mut at = 0u32;
+    for t in (0..count).rev() {
+        fill[t] = at;
+        at += per[t];
     }
-    let mut fill = off.clone();
     let mut src = huge_vec(pairs.len(), 0u32);
     for (k, &(t, s)) in pairs.iter().enumerate() {
         if let Some(&(ahead, _)) = pairs.get(k + PREFETCH_AHEAD) {
@@ -359,11 +415,11 @@ fn group_by_target(pairs: &[(u32, u32)], count: usize) -> (Vec<u32>, Vec<u32>) {
         src[*slot as usize] = s;
         *slot += 1;
     }
-    (off, src)
+    (per, src)
 }
 
-/// How many late predecessors apart the stages of EVAL's prefetching run.
-const LATE_STAGE: usize = 4;
+/// How many late predecessors ahead EVAL's upward walks are started by a prefetching cursor.
+const CURSORS: usize = 8;
 
 /// EVAL's state per preorder position once linked into the forest: its forest ancestor and
 /// the smallest semidominator on the (compressed) path up to it. Together, so one miss
@@ -377,30 +433,36 @@ struct Link {
 
 /// Semidominators by preorder position, from each position's best early candidate `semi`
 /// and its late predecessors (`late_off`/`late_src`), processing positions last to first.
-fn semidominators(parent: &[u32], mut semi: Vec<u32>, late_off: &[u32], late_src: &[u32]) -> Vec<u32> {
+fn semidominators(parent: &[u32], mut semi: Vec<u32>, late_per: &[u32], late_src: &[u32]) -> Vec<u32> {
     let count = semi.len();
     let mut link = huge_vec(count, Link { ancestor: 0, best: 0 });
     let mut path: Vec<u32> = Vec::new();
+    // EVAL walks up from each late predecessor: a chain of dependent misses. Cursors walk
+    // the paths of the next predecessors one step per EVAL, asking for each link ahead, so
+    // several chains are in flight at once. They only prefetch: a stale step (the forest is
+    // compressed meanwhile) still lands on an ancestor on the path, and unlinked positions
+    // read ancestor 0, which stops a cursor.
+    let mut cursor = [0u32; CURSORS];
+    for (c, &v) in cursor.iter_mut().zip(late_src) {
+        *c = v;
+        prefetch(link.as_ptr().wrapping_add(v as usize));
+    }
+    let mut k = 0usize;
     for w in (1..count).rev() {
         let mut s = semi[w];
-        let (lo, hi) = (late_off[w] as usize, late_off[w + 1] as usize);
-        for k in lo..hi {
-            // EVAL walks up from each late predecessor: a chain of dependent misses. Start
-            // the chains of the coming predecessors early, three levels deep, in stages
-            // (the links read may be compressed meanwhile; still ancestors on the path).
-            if let Some(&ahead) = late_src.get(k + 3 * LATE_STAGE) {
-                prefetch(link.as_ptr().wrapping_add(ahead as usize));
-            }
-            if let Some(&ahead) = late_src.get(k + 2 * LATE_STAGE) {
-                let a = link[ahead as usize].ancestor;
-                prefetch(link.as_ptr().wrapping_add(a as usize));
-            }
-            if let Some(&ahead) = late_src.get(k + LATE_STAGE) {
-                let a = link[ahead as usize].ancestor;
-                let b = link[a as usize].ancestor;
-                prefetch(link.as_ptr().wrapping_add(b as usize));
-            }
+        for _ in 0..late_per[w] {
             s = s.min(eval(late_src[k], w as u32, &mut link, &mut path));
+            for c in cursor.iter_mut() {
+                if *c as usize > w {
+                    let a = link[*c as usize].ancestor;
+                    prefetch(link.as_ptr().wrapping_add(a as usize));
+                    *c = a;
+                }
+            }
+            let next = late_src.get(k + CURSORS).copied().unwrap_or(0);
+            prefetch(link.as_ptr().wrapping_add(next as usize));
+            cursor[k % CURSORS] = next;
+            k += 1;
         }
         semi[w] = s;
         link[w] = Link {
@@ -408,10 +470,10 @@ fn semidominators(parent: &[u32], mut semi: Vec<u32>, late_off: &[u32], late_src
             best: s,
         };
     }
-    if super::phase::enabled() { eprintln!("eval steps {}", STEPS.with(|c| c.get())); }
+    if super::phase::enabled() { eprintln!("eval steps {} far {}", STEPS.with(|c| c.get()), FAR.with(|c| c.get())); }
     semi
 }
-thread_local! { static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; }
+thread_local! { static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; static FAR: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; }
 
 /// Lengauer–Tarjan's EVAL with path compression, iteratively, returning the value Semi-NCA
 /// needs: the smallest semi on the forest path from `v` up to (not including) its tree's
@@ -426,6 +488,7 @@ fn eval(v: u32, w: u32, link: &mut [Link], path: &mut Vec<u32>) -> u32 {
         }
         path.push(x);
         STEPS.with(|c| c.set(c.get() + 1));
+        if a / 8 != x / 8 { FAR.with(|c| c.set(c.get() + 1)); }
         x = a;
     }
     // x's ancestor is a tree root (unlinked); compress from the top down.
