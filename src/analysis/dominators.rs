@@ -86,30 +86,56 @@ impl Dominators {
     pub fn retained(&self, size: &[u64]) -> Vec<u64> {
         let count = self.vertex.len();
         // Summed in preorder space (dominators come before what they dominate), then
-        // scattered back to object ids.
-        let mut r: Vec<u64> = huge_with_capacity(count);
-        r.push(0);
-        for w in 1..count {
-            if let Some(&ahead) = self.vertex.get(w + PREFETCH_AHEAD) {
-                prefetch(size.as_ptr().wrapping_add(ahead as usize));
+        // scattered back to object ids; gathering and scattering split over two threads.
+        let mut r: Vec<u64> = huge_vec(count, 0);
+        let vertex = &self.vertex;
+        let gather = |from: usize, part: &mut [u64]| {
+            for (i, x) in part.iter_mut().enumerate() {
+                if let Some(&ahead) = vertex.get(from + i + PREFETCH_AHEAD) {
+                    prefetch(size.as_ptr().wrapping_add(ahead as usize));
+                }
+                *x = size[vertex[from + i] as usize];
             }
-            r.push(size[self.vertex[w] as usize]);
-        }
+        };
+        let mid = count / 2;
+        let (low, high) = r[1..].split_at_mut(mid.saturating_sub(1));
+        both(count, || gather(1, low), || gather(mid.max(1), high));
         for w in (1..count).rev() {
             let d = self.idom_pre[w] as usize;
             r[d] += r[w];
         }
         mark("retained: sums");
-        let mut out = huge_vec(self.idom.len(), 0u64);
-        for w in 1..count {
-            if let Some(&ahead) = self.vertex.get(w + PREFETCH_AHEAD) {
-                prefetch(out.as_ptr().wrapping_add(ahead as usize));
+        let n = self.idom.len();
+        let mut out = huge_vec(n, 0u64);
+        let scatter = |from: usize, part: &mut [u64]| {
+            let end = from + part.len();
+            for (&v, &x) in vertex[1..].iter().zip(&r[1..]) {
+                let v = v as usize;
+                if (from..end).contains(&v) {
+                    part[v - from] = x;
+                }
             }
-            out[self.vertex[w] as usize] = r[w];
-        }
+        };
+        let (low, high) = out.split_at_mut(n / 2);
+        both(count, || scatter(0, low), || scatter(n / 2, high));
         mark("retained: by object");
         out
     }
+}
+
+/// Run `a` and `b`, on two threads when the pass covers at least [`PARALLEL_MIN`] items.
+fn both(items: usize, a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    if items < PARALLEL_MIN {
+        a();
+        b();
+        return;
+    }
+    std::thread::scope(|sc| {
+        let h = sc.spawn(b);
+        a();
+        // ok: the thread runs safe code over in-range slices; a panic there is a bug
+        h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+    });
 }
 
 /// Dominators of a heap snapshot over its strong references, from all its roots.
@@ -171,12 +197,56 @@ pub fn dominators(g: &Csr, roots: &[u32]) -> Dominators {
     }
 }
 
-/// The strong edges of `g` (in range, not weak) as [`Slot`]s plus the overflow targets.
-fn compact<S: EdgeIx>(g: &Csr) -> (Vec<Slot<S>>, Vec<u32>) {
+/// Below this many objects, passes that could split over two threads stay on one.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// The strong edges of `g` (in range, not weak) as [`Slot`]s plus the overflow targets; the
+/// two halves of the objects are compacted on two threads.
+fn compact<S: EdgeIx + Send>(g: &Csr) -> (Vec<Slot<S>>, Vec<u32>) {
     let n = g.nodes();
-    let mut slots: Vec<Slot<S>> = huge_with_capacity(n + 1);
-    let mut rest: Vec<u32> = huge_with_capacity(g.targets.len().saturating_sub(n));
-    for v in 0..n {
+    if n < PARALLEL_MIN {
+        let (mut slots, rest) = compact_range::<S>(g, 0..n, n + 1);
+        slots.push(Slot {
+            pre: NONE,
+            inline: [NONE; 2],
+            rest: S::of(rest.len()),
+        });
+        return (slots, rest);
+    }
+    let mid = n / 2;
+    let ((mut slots, mut rest), (high, high_rest)) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| compact_range::<S>(g, mid..n, 0));
+        let low = compact_range::<S>(g, 0..mid, n + 1);
+        // ok: the thread only runs safe code over validated slices; a panic there is a bug
+        (low, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    let shift = rest.len();
+    slots.extend(high.iter().map(|s| Slot {
+        rest: S::of(s.rest.ix() + shift),
+        ..*s
+    }));
+    drop(high);
+    rest.extend_from_slice(&high_rest);
+    slots.push(Slot {
+        pre: NONE,
+        inline: [NONE; 2],
+        rest: S::of(rest.len()),
+    });
+    (slots, rest)
+}
+
+/// Slots of objects `range` (overflow starts relative to its own overflow array), in a
+/// vector with room for `room` slots.
+fn compact_range<S: EdgeIx>(
+    g: &Csr,
+    range: std::ops::Range<usize>,
+    room: usize,
+) -> (Vec<Slot<S>>, Vec<u32>) {
+    let n = g.nodes();
+    let mut slots: Vec<Slot<S>> = huge_with_capacity(room.max(range.len()));
+    let (lo, hi) = (g.offsets[range.start] as usize, g.offsets[range.end] as usize);
+    let mut rest: Vec<u32> = huge_with_capacity((hi - lo).saturating_sub(range.len()));
+    for v in range {
         let (lo, hi) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
         let mut slot = Slot {
             pre: NONE,
@@ -206,11 +276,6 @@ fn compact<S: EdgeIx>(g: &Csr) -> (Vec<Slot<S>>, Vec<u32>) {
         }
         slots.push(slot);
     }
-    slots.push(Slot {
-        pre: NONE,
-        inline: [NONE; 2],
-        rest: S::of(rest.len()),
-    });
     (slots, rest)
 }
 
@@ -269,7 +334,7 @@ impl Frame {
     }
 }
 
-fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
+fn dominators_with<S: EdgeIx + Send>(g: &Csr, roots: &[u32]) -> Dominators {
     let n = g.nodes();
     mark("before dominators");
     let (mut slots, rest) = compact::<S>(g);
@@ -358,7 +423,6 @@ fn dominators_with<S: EdgeIx>(g: &Csr, roots: &[u32]) -> Dominators {
     let (late_per, late_src) = group_by_target(&late, count);
     drop(late);
     mark("dominators: group late edges");
-    if super::phase::enabled() { eprintln!("late edges: {} of count {}", late_src.len(), count); }
     let semi = semidominators(&parent, semi, &late_per, &late_src);
     drop(late_per);
     drop(late_src);
@@ -470,10 +534,8 @@ fn semidominators(parent: &[u32], mut semi: Vec<u32>, late_per: &[u32], late_src
             best: s,
         };
     }
-    if super::phase::enabled() { eprintln!("eval steps {} far {}", STEPS.with(|c| c.get()), FAR.with(|c| c.get())); }
     semi
 }
-thread_local! { static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; static FAR: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; }
 
 /// Lengauer–Tarjan's EVAL with path compression, iteratively, returning the value Semi-NCA
 /// needs: the smallest semi on the forest path from `v` up to (not including) its tree's
@@ -487,8 +549,6 @@ fn eval(v: u32, w: u32, link: &mut [Link], path: &mut Vec<u32>) -> u32 {
             break;
         }
         path.push(x);
-        STEPS.with(|c| c.set(c.get() + 1));
-        if a / 8 != x / 8 { FAR.with(|c| c.set(c.get() + 1)); }
         x = a;
     }
     // x's ancestor is a tree root (unlinked); compress from the top down.
