@@ -6,9 +6,10 @@ use super::cycles::{self, CycleGroup};
 use super::dominators::{SUPER_ROOT, of_heap};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
+use super::phase::mark;
 use crate::graph::{HeapGraph, NONE};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// Facts about one input snapshot.
@@ -72,6 +73,9 @@ pub struct Suspect {
     pub chain_text: String,
     /// The chain as steps.
     pub chain: Vec<Step>,
+    /// Its dominator path (only the objects every path from a root passes through, `...`
+    /// where others were skipped) when that differs from the shortest chain; else `None`.
+    pub dominator_chain_text: Option<String>,
     /// The most common type (by bytes) among the new objects it holds.
     pub leaking_type: String,
     /// New objects it dominates (the leaking ones and everything only they hold).
@@ -145,9 +149,13 @@ pub fn new_objects(snaps: &[&HeapGraph]) -> Vec<bool> {
 pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
     let first = snaps[0];
     let last = snaps[snaps.len() - 1];
+    mark("(diff starts)");
     let is_new = new_objects(snaps);
+    mark("diff: identity");
     let growth_by_type = type_growth(first, last, &is_new);
+    mark("diff: growth by type");
     let growth_by_site = site_growth(last, &is_new);
+    mark("diff: growth by site");
     let doms = of_heap(last);
     let (mut new_count, mut new_bytes, mut unreachable, mut unreachable_bytes) =
         (0u64, 0u64, 0u64, 0u64);
@@ -161,8 +169,11 @@ pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
             }
         }
     }
+    mark("diff: new and unreachable");
     let suspects = suspects(last, &is_new, &doms, top);
+    mark("diff: suspects");
     let cycles = cycles::cycles(last, &is_new, &doms);
+    mark("diff: cycles");
     SnapDiff {
         snapshots: paths.iter().zip(snaps).map(|(p, g)| info(p, g)).collect(),
         new_objects: new_count,
@@ -296,7 +307,9 @@ fn suspects(
             }
         }
     }
+    mark("suspects: ranked");
     let paths = shortest_paths(g);
+    mark("suspects: shortest paths");
     let mut groups: Vec<(String, Suspect)> = Vec::new();
     for (i, &(v, bytes, count)) in ranked.iter().enumerate() {
         let leaking = held_types[i]
@@ -309,16 +322,22 @@ fn suspects(
             .first()
             .and_then(|h| paths.root_of.get(&h.object).copied());
         let mut steps = chain::steps(g, &hops, root);
+        let mut dom_steps = dominator_set(doms, v)
+            .and_then(|set| chain::dominator_steps(g, &hops, root, |x| set.contains(&x)));
         if steps.is_empty() {
             steps.push(Step {
                 type_name: g.type_name(g.type_of[v as usize]),
                 label: "(unreachable)".into(),
             });
         }
-        steps.push(Step {
+        let held = Step {
             type_name: leaking.clone(),
             label: "[*]".into(),
-        });
+        };
+        if let Some(d) = &mut dom_steps {
+            d.push(held.clone());
+        }
+        steps.push(held);
         let shape = format!("{}|{}", chain::shape(&steps), leaking);
         let alloc_site = held_sites[i]
             .iter()
@@ -336,6 +355,7 @@ fn suspects(
                 retainer_type: g.type_name(g.type_of[v as usize]),
                 retainer_address: format!("0x{:x}", g.addr[v as usize]),
                 chain_text: chain::text(&steps),
+                dominator_chain_text: dom_steps.map(|d| chain::text(&d)),
                 chain: steps,
                 leaking_type: leaking,
                 new_objects: count,
@@ -351,6 +371,19 @@ fn suspects(
         out.truncate(top);
     }
     out
+}
+
+/// The objects dominating `v` (up to the roots), or `None` when `v` is unreachable.
+fn dominator_set(doms: &super::dominators::Dominators, v: u32) -> Option<HashSet<u32>> {
+    let mut set = HashSet::new();
+    let mut d = doms.idom[v as usize];
+    if d == NONE {
+        return None;
+    }
+    while d != SUPER_ROOT && d != NONE && set.insert(d) {
+        d = doms.idom[d as usize];
+    }
+    Some(set)
 }
 
 fn site_growth(g: &HeapGraph, is_new: &[bool]) -> Vec<SiteGrowth> {
