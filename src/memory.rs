@@ -47,3 +47,15 @@ pub fn huge_vec<T: Clone>(n: usize, x: T) -> Vec<T> {
     v.resize(n, x);
     v
 }
+
+/// Hint that `p` will be read soon (no effect on correctness; a no-op off x86-64).
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

@@ -13,7 +13,7 @@
 
 use crate::graph::{NONE, kind};
 use super::phase::mark;
-use crate::memory::{huge_vec, huge_with_capacity};
+use crate::memory::{huge_vec, huge_with_capacity, prefetch};
 
 /// A graph given as CSR successor lists plus, optionally, edge kinds (weak edges are skipped).
 pub struct Csr<'a> {
@@ -47,18 +47,6 @@ pub struct Dominators {
 /// How many items ahead the sequential loops prefetch what they will touch at random.
 const PREFETCH_AHEAD: usize = 8;
 
-/// Hint that `p` will be read soon (no effect on correctness; a no-op off x86-64).
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 /// The super-root's id in [`Dominators::idom`].
 pub const SUPER_ROOT: u32 = NONE - 1;
 
@@ -71,6 +59,13 @@ impl Dominators {
     /// Reachable objects in depth-first preorder (every dominator before what it dominates).
     pub fn preorder(&self) -> &[u32] {
         &self.vertex[1..]
+    }
+
+    /// The tree by preorder position, position 0 being the super-root: the object at each
+    /// position ([`SUPER_ROOT`] at 0) and the position of its immediate dominator (0 for the
+    /// super-root). Dominators come before what they dominate.
+    pub fn tree(&self) -> (&[u32], &[u32]) {
+        (&self.vertex, &self.idom_pre)
     }
 
     /// Immediate dominators by preorder position: entry `i` belongs to `preorder()[i]` and is
