@@ -177,7 +177,10 @@ pub fn dominator_steps(
     for (i, (step, v)) in all.into_iter().enumerate() {
         if keep(i, v) {
             out.push(step);
-        } else if out.last().is_none_or(|s| s.label != SKIPPED || !s.type_name.is_empty()) {
+        } else if out
+            .last()
+            .is_none_or(|s| s.label != SKIPPED || !s.type_name.is_empty())
+        {
             out.push(Step {
                 type_name: String::new(),
                 label: SKIPPED.to_string(),

@@ -11,8 +11,8 @@
 //! edges are kept for the semidominator pass, which — like everything after the DFS — works
 //! on arrays indexed by preorder number. Large arrays ask for transparent huge pages.
 
-use crate::graph::{NONE, kind};
 use super::phase::mark;
+use crate::graph::{NONE, kind};
 use crate::memory::{huge_vec, huge_with_capacity, prefetch};
 
 /// A graph given as CSR successor lists plus, optionally, edge kinds (weak edges are skipped).
@@ -66,14 +66,6 @@ impl Dominators {
     /// super-root). Dominators come before what they dominate.
     pub fn tree(&self) -> (&[u32], &[u32]) {
         (&self.vertex, &self.idom_pre)
-    }
-
-    /// Immediate dominators by preorder position: entry `i` belongs to `preorder()[i]` and is
-    /// the position of its dominator in `preorder()`, or [`SUPER_ROOT`].
-    pub fn idom_by_preorder(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
-        self.idom_pre[1..]
-            .iter()
-            .map(|&d| if d == 0 { SUPER_ROOT } else { d - 1 })
     }
 
     /// Retained size of every object: its own size plus the sizes of all it dominates.
@@ -213,7 +205,10 @@ fn compact<S: EdgeIx + Send>(g: &Csr) -> (Vec<Slot<S>>, Vec<u32>) {
         let h = sc.spawn(|| compact_range::<S>(g, mid..n, 0));
         let low = compact_range::<S>(g, 0..mid, n + 1);
         // ok: the thread only runs safe code over validated slices; a panic there is a bug
-        (low, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        (
+            low,
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
     });
     let shift = rest.len();
     slots.extend(high.iter().map(|s| Slot {
@@ -239,7 +234,10 @@ fn compact_range<S: EdgeIx>(
 ) -> (Vec<Slot<S>>, Vec<u32>) {
     let n = g.nodes();
     let mut slots: Vec<Slot<S>> = huge_with_capacity(room.max(range.len()));
-    let (lo, hi) = (g.offsets[range.start] as usize, g.offsets[range.end] as usize);
+    let (lo, hi) = (
+        g.offsets[range.start] as usize,
+        g.offsets[range.end] as usize,
+    );
     let mut rest: Vec<u32> = huge_with_capacity((hi - lo).saturating_sub(range.len()));
     for v in range {
         let (lo, hi) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
@@ -324,7 +322,9 @@ impl Frame {
         if self.pending[0] != NONE {
             Some(self.pending[0])
         } else {
-            rest.get(self.next).filter(|_| self.next < self.end).copied()
+            rest.get(self.next)
+                .filter(|_| self.next < self.end)
+                .copied()
         }
     }
 }
@@ -365,7 +365,11 @@ fn dominators_with<S: EdgeIx + Send>(g: &Csr, roots: &[u32]) -> Dominators {
                 // On long rows, ask for later targets' slots early (opening asked for the
                 // first few): each is a miss, and they are independent.
                 if top.next + PREFETCH_AHEAD < top.end {
-                    prefetch(slots.as_ptr().wrapping_add(rest[top.next + PREFETCH_AHEAD] as usize));
+                    prefetch(
+                        slots
+                            .as_ptr()
+                            .wrapping_add(rest[top.next + PREFETCH_AHEAD] as usize),
+                    );
                 }
                 let pt = slots[t as usize].pre;
                 if pt == NONE {
@@ -492,9 +496,20 @@ struct Link {
 
 /// Semidominators by preorder position, from each position's best early candidate `semi`
 /// and its late predecessors (`late_off`/`late_src`), processing positions last to first.
-fn semidominators(parent: &[u32], mut semi: Vec<u32>, late_per: &[u32], late_src: &[u32]) -> Vec<u32> {
+fn semidominators(
+    parent: &[u32],
+    mut semi: Vec<u32>,
+    late_per: &[u32],
+    late_src: &[u32],
+) -> Vec<u32> {
     let count = semi.len();
-    let mut link = huge_vec(count, Link { ancestor: 0, best: 0 });
+    let mut link = huge_vec(
+        count,
+        Link {
+            ancestor: 0,
+            best: 0,
+        },
+    );
     let mut path: Vec<u32> = Vec::new();
     // EVAL walks up from each late predecessor: a chain of dependent misses. Cursors walk
     // the paths of the next predecessors one step per EVAL, asking for each link ahead, so

@@ -7,8 +7,8 @@ use super::dominators::{SUPER_ROOT, of_heap};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
 use super::phase::mark;
-use crate::memory::prefetch;
 use crate::graph::{HeapGraph, NONE};
+use crate::memory::prefetch;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -202,7 +202,7 @@ fn type_growth(
     kept: &[u32],
 ) -> Vec<TypeGrowth> {
     let mut rows: HashMap<String, TypeGrowth> = HashMap::new();
-    fn row<'r>(rows: &'r mut HashMap<String, TypeGrowth>, name: String) -> &'r mut TypeGrowth {
+    fn row(rows: &mut HashMap<String, TypeGrowth>, name: String) -> &mut TypeGrowth {
         rows.entry(name.clone()).or_insert_with(|| TypeGrowth {
             type_name: name,
             count_first: 0,
