@@ -345,7 +345,8 @@ fn dominators_with<S: EdgeIx + Send>(g: &Csr, roots: &[u32]) -> Dominators {
     semi.push(0);
     // Back and cross edges (from a later preorder number): the only ones EVAL must see.
     // Stored as (target's preorder, source's preorder).
-    let mut late: Vec<(u32, u32)> = Vec::new();
+    // Room for every strong edge: only the pages used are ever touched.
+    let mut late: Vec<(u32, u32)> = huge_with_capacity(rest.len() + 2 * n);
     let mut stack: Vec<Frame> = Vec::new();
     for &r in roots {
         let r = r as usize;
