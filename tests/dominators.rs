@@ -64,7 +64,7 @@ fn check(c: &Case) {
     }
     // Preorder lists exactly the reachable objects, each dominator before what it dominates.
     let mut seen = vec![false; c.n];
-    for &v in &d.preorder {
+    for &v in d.preorder() {
         let i = d.idom[v as usize];
         assert!(
             i == SUPER_ROOT || seen[i as usize],
@@ -73,7 +73,7 @@ fn check(c: &Case) {
         seen[v as usize] = true;
     }
     assert_eq!(
-        d.preorder.len(),
+        d.preorder().len(),
         d.idom.iter().filter(|&&i| i != NONE).count()
     );
 }
@@ -174,4 +174,65 @@ fn retained_sizes_sum_what_each_object_dominates() {
     let d = dominators(&g, &[0]);
     let r = d.retained(&[1, 10, 100, 1000, 10000, 7]);
     assert_eq!(r, vec![11111, 110, 100, 1000, 10000, 0]);
+}
+
+#[test]
+fn large_graph_takes_the_two_thread_passes_and_stays_exact() {
+    // Above a million objects compaction and retained sizes split over two threads. A chain
+    // of diamonds with a fan-out row (more than two targets: the overflow array) and a weak
+    // shortcut per block: 0 -> a; a -> {b1, b2, c}; b1 -> c; b2 -> c; c -> next a;
+    // a -weak-> next-next a. Then an unreachable tail.
+    let blocks = 300_000u32;
+    let n = 1 + 4 * blocks as usize + 1000;
+    let a = |k: u32| 1 + 4 * k;
+    let mut rows: Vec<Vec<(u32, u8)>> = vec![Vec::new(); n];
+    rows[0].push((a(0), kind::ATTRIBUTE));
+    for k in 0..blocks {
+        let (x, b1, b2, c) = (a(k), a(k) + 1, a(k) + 2, a(k) + 3);
+        rows[x as usize].extend([(b1, kind::INDEX), (b2, kind::INDEX), (c, kind::INDEX)]);
+        if k + 2 < blocks {
+            rows[x as usize].push((a(k + 2), kind::WEAK));
+        }
+        rows[b1 as usize].push((c, kind::ATTRIBUTE));
+        rows[b2 as usize].push((c, kind::ATTRIBUTE));
+        if k + 1 < blocks {
+            rows[c as usize].push((a(k + 1), kind::ATTRIBUTE));
+        }
+    }
+    let tail = 1 + 4 * blocks;
+    for t in tail..n as u32 - 1 {
+        rows[t as usize].push((t + 1, kind::ATTRIBUTE));
+    }
+    let mut offsets = vec![0u64];
+    let (mut targets, mut kinds) = (Vec::new(), Vec::new());
+    for r in &rows {
+        targets.extend(r.iter().map(|e| e.0));
+        kinds.extend(r.iter().map(|e| e.1));
+        offsets.push(targets.len() as u64);
+    }
+    let g = Csr {
+        offsets: &offsets,
+        targets: &targets,
+        kinds: Some(&kinds),
+    };
+    let d = dominators(&g, &[0]);
+    assert_eq!(d.idom[0], SUPER_ROOT);
+    for k in 0..blocks {
+        let (x, c) = (a(k), a(k) + 3);
+        let want = if k == 0 { 0 } else { a(k - 1) + 3 };
+        assert_eq!(d.idom[x as usize], want, "block {k}");
+        for y in [x + 1, x + 2, c] {
+            assert_eq!(d.idom[y as usize], x, "block {k}");
+        }
+    }
+    assert!((tail..n as u32).all(|t| d.idom[t as usize] == NONE));
+    assert_eq!(d.preorder().len(), 1 + 4 * blocks as usize);
+    // Every object weighs 1: a block's first object retains itself and every later block.
+    let r = d.retained(&vec![1; n]);
+    assert_eq!(r[0], 1 + 4 * blocks as u64);
+    for k in (0..blocks).step_by(997) {
+        assert_eq!(r[a(k) as usize], 4 * (blocks - k) as u64, "block {k}");
+        assert_eq!(r[a(k) as usize + 1], 1);
+    }
+    assert!((tail..n as u32).all(|t| r[t as usize] == 0));
 }

@@ -121,6 +121,23 @@ fn check_all(dir: &Path, version: &str) {
         "{version}: the captured payloads"
     );
 
+    // Shared by two services: the shortest chain runs through one, the dominator path
+    // skips both (neither alone keeps the cache alive).
+    let d = diff(dir, "shared_cache");
+    assert_eq!(
+        top(&d)["chain_text"],
+        "module __main__ -> primary (__main__.Service) -> cache (__main__.Cache) -> entries (list) -> [*] (bytearray)",
+        "{version}"
+    );
+    assert_eq!(
+        top(&d)["dominator_chain_text"],
+        "module __main__ -> ... -> cache (__main__.Cache) -> entries (list) -> [*] (bytearray)",
+        "{version}"
+    );
+    // Where the shortest chain is the dominator path, the field is null.
+    let d = diff(dir, "registry");
+    assert!(top(&d)["dominator_chain_text"].is_null(), "{version}");
+
     let d = diff(dir, "churn");
     let worst = d["suspects"]
         .as_array()
@@ -153,6 +170,7 @@ fn live_leak_programs_on_every_installed_cpython() {
             "cycle_garbage",
             "closure",
             "churn",
+            "shared_cache",
         ] {
             let out = std::process::Command::new(&py)
                 .arg(programs.join(format!("{name}.py")))

@@ -47,16 +47,27 @@ fn bare_name(label: &str) -> Option<&str> {
 
 /// Turn a path into steps, collapsing `__dict__` hops, closure cells and method wrappers.
 pub fn steps(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<Step> {
-    let mut out: Vec<Step> = Vec::new();
+    steps_with_objects(g, hops, root)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// [`steps`], each with the object it reaches.
+fn steps_with_objects(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<(Step, u32)> {
+    let mut out: Vec<(Step, u32)> = Vec::new();
     let mut i = 0;
     while i < hops.len() {
         let h = hops[i];
         let ty = g.type_name(g.type_of[h.object as usize]);
         let Some(e) = h.edge else {
-            out.push(Step {
-                type_name: ty,
-                label: root_text(g, h.object, root),
-            });
+            out.push((
+                Step {
+                    type_name: ty,
+                    label: root_text(g, h.object, root),
+                },
+                h.object,
+            ));
             i += 1;
             continue;
         };
@@ -79,10 +90,13 @@ pub fn steps(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<Step> {
             let l = bare_name(&key)
                 .map(str::to_string)
                 .unwrap_or(format!("__dict__[{key}]"));
-            out.push(Step {
-                type_name: g.type_name(g.type_of[next.object as usize]),
-                label: l,
-            });
+            out.push((
+                Step {
+                    type_name: g.type_name(g.type_of[next.object as usize]),
+                    label: l,
+                },
+                next.object,
+            ));
             i += 2;
             continue;
         }
@@ -93,10 +107,13 @@ pub fn steps(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<Step> {
             && g.edge_kind[e2] == kind::CELL_CONTENTS
         {
             let type_name = g.type_name(g.type_of[next.object as usize]);
-            out.push(Step {
-                type_name,
-                label: format!("<closure {}>", text(label)),
-            });
+            out.push((
+                Step {
+                    type_name,
+                    label: format!("<closure {}>", text(label)),
+                },
+                next.object,
+            ));
             i += 2;
             continue;
         }
@@ -123,19 +140,60 @@ pub fn steps(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<Step> {
                 }
             }
         };
-        out.push(Step {
-            type_name: ty,
-            label: l,
-        });
+        out.push((
+            Step {
+                type_name: ty,
+                label: l,
+            },
+            h.object,
+        ));
         i += 1;
     }
     out
 }
 
+/// The label of a [`dominator_steps`] step standing for objects skipped between two
+/// dominators (it has no type).
+pub const SKIPPED: &str = "...";
+
+/// The dominator path to a path's last object: the steps of its shortest chain whose
+/// objects dominate that object (every path from a root passes through them, the shortest
+/// in this order), the root first and the object last, with a [`SKIPPED`] step wherever
+/// objects that are not dominators were left out. `None` when none were: then the shortest
+/// chain is the dominator path.
+pub fn dominator_steps(
+    g: &HeapGraph,
+    hops: &[Hop],
+    root: Option<u32>,
+    dominates: impl Fn(u32) -> bool,
+) -> Option<Vec<Step>> {
+    let all = steps_with_objects(g, hops, root);
+    let last = all.len().checked_sub(1)?;
+    let keep = |i: usize, v: u32| i == 0 || i == last || dominates(v);
+    if all.iter().enumerate().all(|(i, &(_, v))| keep(i, v)) {
+        return None;
+    }
+    let mut out: Vec<Step> = Vec::new();
+    for (i, (step, v)) in all.into_iter().enumerate() {
+        if keep(i, v) {
+            out.push(step);
+        } else if out
+            .last()
+            .is_none_or(|s| s.label != SKIPPED || !s.type_name.is_empty())
+        {
+            out.push(Step {
+                type_name: String::new(),
+                label: SKIPPED.to_string(),
+            });
+        }
+    }
+    Some(out)
+}
+
 /// The one-line text of a chain; long chains keep their first and last steps.
 pub fn text(steps: &[Step]) -> String {
     let show = |s: &Step, first: bool| {
-        if first {
+        if first || s.type_name.is_empty() {
             s.label.clone()
         } else {
             format!("{} ({})", s.label, s.type_name)

@@ -4,6 +4,7 @@
 
 use super::dominators::Dominators;
 use crate::graph::{HeapGraph, NONE, kind};
+use crate::memory::huge_vec;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -36,13 +37,13 @@ fn collapse(label: &str) -> &str {
 pub fn components(g: &HeapGraph, member: &[bool]) -> (Vec<u32>, Vec<Vec<u32>>) {
     let n = g.object_count();
     let strong = |e: usize| g.edge_kind[e] != kind::WEAK;
-    let mut index = vec![NONE; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
+    let mut index = huge_vec(n, NONE);
+    let mut low = huge_vec(n, 0u32);
+    let mut on_stack = huge_vec(n, false);
     let mut stack: Vec<u32> = Vec::new();
     let mut call: Vec<(u32, usize)> = Vec::new();
     let mut next = 0u32;
-    let mut comp_of = vec![NONE; n];
+    let mut comp_of = huge_vec(n, NONE);
     let mut comps: Vec<Vec<u32>> = Vec::new();
     for s in 0..n as u32 {
         if !member[s as usize] || index[s as usize] != NONE {

@@ -166,7 +166,7 @@ impl<'g, 'a> Context<'g, 'a> {
     pub fn new(g: &'g HeapGraph<'a>, is_new: &'g [bool], doms: &'g Dominators) -> Self {
         let n = g.object_count();
         let mut acc = vec![NONE; n];
-        for &v in &doms.preorder {
+        for &v in doms.preorder() {
             if !is_new[v as usize] {
                 continue;
             }

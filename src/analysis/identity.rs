@@ -51,28 +51,51 @@ pub fn match_objects(old: &HeapGraph, new: &HeapGraph) -> Vec<u32> {
         new_to_old_type[t as usize] = by_name.get(&key).copied().unwrap_or(NONE);
         immutable[t as usize] = key.0 == "builtins" && IMMUTABLE.contains(&key.1);
     }
-    // Old objects sorted by address; each new object is looked up by binary search.
-    let mut old_by_addr: Vec<(u64, u32)> = old
-        .addr
-        .iter()
-        .enumerate()
-        .map(|(i, &a)| (a, i as u32))
-        .collect();
-    old_by_addr.sort_unstable();
-    new.addr
-        .iter()
-        .enumerate()
-        .map(|(i, &a)| {
-            let Ok(pos) = old_by_addr.binary_search_by_key(&a, |&(addr, _)| addr) else {
-                return NONE;
-            };
-            let o = old_by_addr[pos].1;
-            let t = new.type_of[i] as usize;
-            let same_type =
-                new_to_old_type[t] != NONE && old.type_of[o as usize] == new_to_old_type[t];
-            let same_contents = !immutable[t]
-                || (old.size[o as usize] == new.size[i] && same_referents(old, o, new, i as u32));
-            if same_type && same_contents { o } else { NONE }
-        })
-        .collect()
+    // Both sides in address order (dumps usually are already; else sorted pairs, the two
+    // sorts side by side), then one merge.
+    let (old_sorted, new_sorted) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| by_address(old));
+        let n = by_address(new);
+        // ok: the thread only sorts; a panic there is a bug
+        (h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), n)
+    });
+    let at = |sorted: &Option<Vec<(u64, u32)>>, g: &HeapGraph, k: usize| match sorted {
+        Some(p) => p[k],
+        None => (g.addr[k], k as u32),
+    };
+    let mut out = crate::memory::huge_vec(new.object_count(), NONE);
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < old.object_count() && j < new.object_count() {
+        let (a, o) = at(&old_sorted, old, i);
+        let (b, v) = at(&new_sorted, new, j);
+        if a < b {
+            i += 1;
+            continue;
+        }
+        j += 1;
+        if a > b {
+            continue;
+        }
+        let t = new.type_of[v as usize] as usize;
+        let same_type = new_to_old_type[t] != NONE && old.type_of[o as usize] == new_to_old_type[t];
+        let same_contents = !immutable[t]
+            || (old.size[o as usize] == new.size[v as usize] && same_referents(old, o, new, v));
+        if same_type && same_contents {
+            out[v as usize] = o;
+        }
+    }
+    out
+}
+
+/// `(address, index)` of every object in address order, or `None` when the snapshot lists
+/// its objects in address order already. Equal addresses keep the first object (a valid
+/// snapshot has none).
+fn by_address(g: &HeapGraph) -> Option<Vec<(u64, u32)>> {
+    if g.addr.windows(2).all(|w| w[0] < w[1]) {
+        return None;
+    }
+    let mut p: Vec<(u64, u32)> = crate::memory::huge_with_capacity(g.object_count());
+    p.extend(g.addr.iter().enumerate().map(|(i, &a)| (a, i as u32)));
+    p.sort_unstable();
+    Some(p)
 }

@@ -107,11 +107,11 @@ pub fn axis(infos: &[SnapInfo]) -> (Vec<f64>, &'static str) {
 fn retained_counts(doms: &Dominators, size: &[u64]) -> (Vec<u64>, Vec<u32>) {
     let n = doms.idom.len();
     let (mut b, mut c) = (vec![0u64; n], vec![0u32; n]);
-    for &v in &doms.preorder {
+    for &v in doms.preorder() {
         b[v as usize] = size[v as usize];
         c[v as usize] = 1;
     }
-    for &v in doms.preorder.iter().rev() {
+    for &v in doms.preorder().iter().rev() {
         let d = doms.idom[v as usize];
         if d != SUPER_ROOT {
             b[d as usize] += b[v as usize];
@@ -240,14 +240,14 @@ fn retainer_location(g: &HeapGraph, chain_text: &str) -> String {
 pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
     let n = snaps.len();
     let last = snaps[n - 1];
-    let is_new = snap_diff::new_objects(snaps);
-    let doms = all_dominators(snaps);
-    let d = snap_diff::diff_with(paths, snaps, 0, &is_new, &doms[n - 1]);
-    let (x, unit) = axis(&d.snapshots);
     let maps: Vec<Vec<u32>> = snaps[..n - 1]
         .iter()
         .map(|s| match_objects(s, last))
         .collect();
+    let is_new = snap_diff::new_given(snaps, &maps[0]);
+    let doms = all_dominators(snaps);
+    let d = snap_diff::diff_with(paths, snaps, 0, (&is_new, &maps[0]), &doms[n - 1]);
+    let (x, unit) = axis(&d.snapshots);
     let retained: Vec<(Vec<u64>, Vec<u32>)> = doms
         .iter()
         .zip(snaps)

@@ -9,6 +9,7 @@ pub mod growth;
 pub mod identity;
 pub mod leak_report;
 pub mod paths;
+pub mod phase;
 pub mod snap_diff;
 pub mod snap_stats;
 pub mod str_slots;

@@ -3,7 +3,8 @@
 //! only "held from outside" are reached from those afterwards). Weak references are skipped.
 
 use crate::graph::{HeapGraph, NONE, kind, root_kind};
-use std::collections::{HashMap, VecDeque};
+use crate::memory::{huge_vec, huge_with_capacity, prefetch};
+use std::collections::HashMap;
 
 /// The BFS forest.
 pub struct Paths {
@@ -22,13 +23,17 @@ pub struct Hop {
     pub object: u32,
 }
 
-/// Breadth-first search from the roots over strong edges.
+/// Breadth-first search from the roots over strong edges. The queue is known ahead, so the
+/// rows of the objects coming up and the `seen` marks of their targets are asked for early
+/// (each is a miss on a large heap, and they are independent).
 pub fn shortest_paths(g: &HeapGraph) -> Paths {
     let n = g.object_count();
-    let mut via = vec![NONE; n];
+    let mut via = huge_vec(n, NONE);
     let mut root_of: HashMap<u32, u32> = HashMap::new();
-    let mut seen = vec![false; n];
-    let mut queue = VecDeque::new();
+    let mut seen = huge_vec(n, false);
+    let mut queue: Vec<u32> = huge_with_capacity(n);
+    let mut head = 0usize;
+    let offsets = g.edge_offsets();
     let phases: [&[u32]; 2] = [
         &[root_kind::MODULE, root_kind::THREAD, root_kind::INTERPRETER],
         &[root_kind::HELD_FROM_OUTSIDE],
@@ -40,16 +45,31 @@ pub fn shortest_paths(g: &HeapGraph) -> Paths {
             if wanted && !seen[root.object as usize] {
                 seen[root.object as usize] = true;
                 root_of.insert(root.object, r as u32);
-                queue.push_back(root.object);
+                queue.push(root.object);
             }
         }
-        while let Some(v) = queue.pop_front() {
+        while head < queue.len() {
+            if let Some(&a) = queue.get(head + 16) {
+                prefetch(offsets.as_ptr().wrapping_add(a as usize));
+            }
+            if let Some(&a) = queue.get(head + 8) {
+                let e = offsets[a as usize] as usize;
+                prefetch(g.edge_target.as_ptr().wrapping_add(e));
+                prefetch(g.edge_kind.as_ptr().wrapping_add(e));
+            }
+            if let Some(&a) = queue.get(head + 4) {
+                for &t in g.targets(a).iter().take(4) {
+                    prefetch(seen.as_ptr().wrapping_add(t as usize));
+                }
+            }
+            let v = queue[head];
+            head += 1;
             for e in g.edge_range(v) {
                 let t = g.edge_target[e] as usize;
                 if !seen[t] && g.edge_kind[e] != kind::WEAK {
                     seen[t] = true;
                     via[t] = e as u32;
-                    queue.push_back(t as u32);
+                    queue.push(t as u32);
                 }
             }
         }

@@ -6,9 +6,11 @@ use super::cycles::{self, CycleGroup};
 use super::dominators::{Dominators, SUPER_ROOT, of_heap};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
+use super::phase::mark;
 use crate::graph::{HeapGraph, NONE};
+use crate::memory::prefetch;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// Facts about one input snapshot.
@@ -72,6 +74,9 @@ pub struct Suspect {
     pub chain_text: String,
     /// The chain as steps.
     pub chain: Vec<Step>,
+    /// Its dominator path (only the objects every path from a root passes through, `...`
+    /// where others were skipped) when that differs from the shortest chain; else `None`.
+    pub dominator_chain_text: Option<String>,
     /// The most common type (by bytes) among the new objects it holds.
     pub leaking_type: String,
     /// New objects it dominates (the leaking ones and everything only they hold).
@@ -130,8 +135,13 @@ pub fn info(path: &std::path::Path, g: &HeapGraph) -> SnapInfo {
 /// Which objects of the last snapshot are new: absent from the first and, with three or
 /// more snapshots, present in the one before the last (born early enough to be a leak).
 pub fn new_objects(snaps: &[&HeapGraph]) -> Vec<bool> {
+    let from_first = match_objects(snaps[0], snaps[snaps.len() - 1]);
+    new_given(snaps, &from_first)
+}
+
+/// [`new_objects`], given the match of the last snapshot's objects in the first.
+pub fn new_given(snaps: &[&HeapGraph], from_first: &[u32]) -> Vec<bool> {
     let last = snaps[snaps.len() - 1];
-    let from_first = match_objects(snaps[0], last);
     if snaps.len() >= 3 {
         let from_prev = match_objects(snaps[snaps.len() - 2], last);
         from_first
@@ -146,23 +156,30 @@ pub fn new_objects(snaps: &[&HeapGraph]) -> Vec<bool> {
 
 /// Diff snapshots of one process, oldest first (two or more).
 pub fn diff(paths: &[PathBuf], snaps: &[&HeapGraph], top: usize) -> SnapDiff {
-    let is_new = new_objects(snaps);
-    let doms = of_heap(snaps[snaps.len() - 1]);
-    diff_with(paths, snaps, top, &is_new, &doms)
+    let last = snaps[snaps.len() - 1];
+    let from_first = match_objects(snaps[0], last);
+    let is_new = new_given(snaps, &from_first);
+    mark("diff: identity");
+    let doms = of_heap(last);
+    diff_with(paths, snaps, top, (&is_new, &from_first), &doms)
 }
 
-/// [`diff`] given which objects of the last snapshot are new and its dominators.
+/// [`diff`] given which objects of the last snapshot are new, their match in the first
+/// snapshot, and the last snapshot's dominators.
 pub fn diff_with(
     paths: &[PathBuf],
     snaps: &[&HeapGraph],
     top: usize,
-    is_new: &[bool],
+    (is_new, from_first): (&[bool], &[u32]),
     doms: &Dominators,
 ) -> SnapDiff {
     let first = snaps[0];
     let last = snaps[snaps.len() - 1];
-    let growth_by_type = type_growth(first, last, is_new);
+    mark("(diff starts)");
+    let growth_by_type = type_growth(first, last, is_new, from_first);
+    mark("diff: growth by type");
     let growth_by_site = site_growth(last, is_new);
+    mark("diff: growth by site");
     let (mut new_count, mut new_bytes, mut unreachable, mut unreachable_bytes) =
         (0u64, 0u64, 0u64, 0u64);
     for ((&new, &size), &idom) in is_new.iter().zip(last.size).zip(&doms.idom) {
@@ -175,8 +192,11 @@ pub fn diff_with(
             }
         }
     }
+    mark("diff: new and unreachable");
     let suspects = suspects(last, is_new, doms, top);
+    mark("diff: suspects");
     let cycles = cycles::cycles(last, is_new, doms);
+    mark("diff: cycles");
     SnapDiff {
         snapshots: paths.iter().zip(snaps).map(|(p, g)| info(p, g)).collect(),
         new_objects: new_count,
@@ -190,11 +210,16 @@ pub fn diff_with(
     }
 }
 
-fn type_growth(first: &HeapGraph, last: &HeapGraph, is_new: &[bool]) -> Vec<TypeGrowth> {
+fn type_growth(
+    first: &HeapGraph,
+    last: &HeapGraph,
+    is_new: &[bool],
+    kept: &[u32],
+) -> Vec<TypeGrowth> {
     let mut rows: HashMap<String, TypeGrowth> = HashMap::new();
-    fn row<'r>(rows: &'r mut HashMap<String, TypeGrowth>, name: &str) -> &'r mut TypeGrowth {
-        rows.entry(name.to_string()).or_insert_with(|| TypeGrowth {
-            type_name: name.to_string(),
+    fn row(rows: &mut HashMap<String, TypeGrowth>, name: String) -> &mut TypeGrowth {
+        rows.entry(name.clone()).or_insert_with(|| TypeGrowth {
+            type_name: name,
             count_first: 0,
             count_last: 0,
             count_diff: 0,
@@ -204,34 +229,46 @@ fn type_growth(first: &HeapGraph, last: &HeapGraph, is_new: &[bool]) -> Vec<Type
             freed: 0,
         })
     }
-    let first_names: Vec<String> = (0..first.type_count() as u32)
-        .map(|t| first.type_name(t))
-        .collect();
-    let last_names: Vec<String> = (0..last.type_count() as u32)
-        .map(|t| last.type_name(t))
-        .collect();
-    let kept = match_objects(first, last);
-    let mut survives = vec![false; first.object_count()];
-    for &o in &kept {
+    let mut survives = crate::memory::huge_vec(first.object_count(), false);
+    for &o in kept {
         if o != NONE {
             survives[o as usize] = true;
         }
     }
-    for v in 0..first.object_count() {
-        let r = row(&mut rows, &first_names[first.type_of[v] as usize]);
-        r.count_first += 1;
-        r.size_diff -= first.size[v] as i64;
-        if !survives[v] {
-            r.freed += 1;
+    // Summed per type id (count, bytes, freed / new, new bytes), then merged by name.
+    let mut per_first = vec![(0u64, 0u64, 0u64); first.type_count()];
+    for ((&t, &size), &kept) in first.type_of.iter().zip(first.size).zip(&survives) {
+        let r = &mut per_first[t as usize];
+        r.0 += 1;
+        r.1 += size;
+        r.2 += u64::from(!kept);
+    }
+    drop(survives);
+    let mut per_last = vec![(0u64, 0u64, 0u64, 0u64); last.type_count()];
+    for ((&t, &size), &new) in last.type_of.iter().zip(last.size).zip(is_new) {
+        let r = &mut per_last[t as usize];
+        r.0 += 1;
+        r.1 += size;
+        if new {
+            r.2 += 1;
+            r.3 += size;
         }
     }
-    for ((&t, &size), &new) in last.type_of.iter().zip(last.size).zip(is_new) {
-        let r = row(&mut rows, &last_names[t as usize]);
-        r.count_last += 1;
-        r.size_diff += size as i64;
-        if new {
-            r.new += 1;
-            r.new_bytes += size;
+    for (t, &(count, bytes, freed)) in per_first.iter().enumerate() {
+        if count > 0 {
+            let r = row(&mut rows, first.type_name(t as u32));
+            r.count_first += count;
+            r.size_diff -= bytes as i64;
+            r.freed += freed;
+        }
+    }
+    for (t, &(count, bytes, new, new_bytes)) in per_last.iter().enumerate() {
+        if count > 0 {
+            let r = row(&mut rows, last.type_name(t as u32));
+            r.count_last += count;
+            r.size_diff += bytes as i64;
+            r.new += new;
+            r.new_bytes += new_bytes;
         }
     }
     let mut out: Vec<TypeGrowth> = rows
@@ -253,34 +290,47 @@ fn type_growth(first: &HeapGraph, last: &HeapGraph, is_new: &[bool]) -> Vec<Type
 
 /// Old objects that directly dominate new memory, grouped by chain shape, most bytes first.
 fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Vec<Suspect> {
-    let n = g.object_count();
-    // New bytes and objects under each object in the dominator tree.
-    let mut new_bytes = vec![0u64; n];
-    let mut new_count = vec![0u32; n];
-    for &v in &doms.preorder {
-        if is_new[v as usize] {
-            new_bytes[v as usize] = g.size[v as usize];
-            new_count[v as usize] = 1;
+    // New bytes and objects under each position of the dominator tree (preorder space:
+    // the passes below then read the tree sequentially).
+    let (vertex, idom) = doms.tree();
+    let count = vertex.len();
+    let mut new_here = crate::memory::huge_vec(count, false);
+    let mut new_bytes = crate::memory::huge_vec(count, 0u64);
+    let mut new_count = crate::memory::huge_vec(count, 0u32);
+    for p in 1..count {
+        if let Some(&ahead) = vertex.get(p + 8) {
+            prefetch(is_new.as_ptr().wrapping_add(ahead as usize));
+            prefetch(g.size.as_ptr().wrapping_add(ahead as usize));
+        }
+        let v = vertex[p] as usize;
+        if is_new[v] {
+            new_here[p] = true;
+            new_bytes[p] = g.size[v];
+            new_count[p] = 1;
         }
     }
+    mark("suspects: gathered");
     // Credit each new subtree hanging directly under an old object to that object.
     let mut direct: HashMap<u32, (u64, u64)> = HashMap::new();
-    for &v in doms.preorder.iter().rev() {
-        let d = doms.idom[v as usize];
-        if d == SUPER_ROOT {
+    for p in (1..count).rev() {
+        let d = idom[p] as usize;
+        if d == 0 {
             continue;
         }
-        if is_new[v as usize] && !is_new[d as usize] && new_bytes[v as usize] > 0 {
-            let e = direct.entry(d).or_insert((0, 0));
-            e.0 += new_bytes[v as usize];
-            e.1 += new_count[v as usize] as u64;
+        if new_here[p] && !new_here[d] && new_bytes[p] > 0 {
+            let e = direct.entry(d as u32).or_insert((0, 0));
+            e.0 += new_bytes[p];
+            e.1 += new_count[p] as u64;
         }
-        new_bytes[d as usize] += new_bytes[v as usize];
-        new_count[d as usize] += new_count[v as usize];
+        new_bytes[d] += new_bytes[p];
+        new_count[d] += new_count[p];
     }
     drop(new_count);
-    let mut ranked: Vec<(u32, u64, u64)> =
-        direct.into_iter().map(|(v, (b, c))| (v, b, c)).collect();
+    mark("suspects: credited");
+    let mut ranked: Vec<(u32, u64, u64, u32)> = direct
+        .into_iter()
+        .map(|(p, (b, c))| (vertex[p as usize], b, c, p))
+        .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked.truncate(200);
     if ranked.is_empty() {
@@ -288,26 +338,37 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
     }
     // What each candidate holds directly: types (weighted by the new bytes each child keeps
     // alive) and allocation sites of its new children.
-    let slot: HashMap<u32, usize> = ranked.iter().enumerate().map(|(i, r)| (r.0, i)).collect();
+    let slot: HashMap<u32, usize> = ranked.iter().enumerate().map(|(i, r)| (r.3, i)).collect();
+    let mut candidate = vec![false; count];
+    for r in &ranked {
+        candidate[r.3 as usize] = true;
+    }
     let mut held_types: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
     let mut held_sites: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
-    for (v, (&new, &d)) in is_new.iter().zip(&doms.idom).enumerate() {
-        if !new || d == NONE || d == SUPER_ROOT {
+    for p in 1..count {
+        let d = idom[p];
+        if !new_here[p] || !candidate[d as usize] {
             continue;
         }
         if let Some(&i) = slot.get(&d) {
-            *held_types[i].entry(g.type_of[v]).or_insert(0) += new_bytes[v];
+            let v = vertex[p] as usize;
+            *held_types[i].entry(g.type_of[v]).or_insert(0) += new_bytes[p];
             if let Some(a) = g.alloc {
                 let tb = a.object_tb[v];
                 if tb != NONE {
-                    *held_sites[i].entry(tb).or_insert(0) += new_bytes[v];
+                    *held_sites[i].entry(tb).or_insert(0) += new_bytes[p];
                 }
             }
         }
     }
+    drop(new_here);
+    drop(new_bytes);
+    drop(candidate);
+    mark("suspects: ranked");
     let paths = shortest_paths(g);
+    mark("suspects: shortest paths");
     let mut groups: Vec<(String, Suspect)> = Vec::new();
-    for (i, &(v, bytes, count)) in ranked.iter().enumerate() {
+    for (i, &(v, bytes, count, _)) in ranked.iter().enumerate() {
         let leaking = held_types[i]
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
@@ -318,16 +379,22 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
             .first()
             .and_then(|h| paths.root_of.get(&h.object).copied());
         let mut steps = chain::steps(g, &hops, root);
+        let mut dom_steps = dominator_set(doms, v)
+            .and_then(|set| chain::dominator_steps(g, &hops, root, |x| set.contains(&x)));
         if steps.is_empty() {
             steps.push(Step {
                 type_name: g.type_name(g.type_of[v as usize]),
                 label: "(unreachable)".into(),
             });
         }
-        steps.push(Step {
+        let held = Step {
             type_name: leaking.clone(),
             label: "[*]".into(),
-        });
+        };
+        if let Some(d) = &mut dom_steps {
+            d.push(held.clone());
+        }
+        steps.push(held);
         let shape = format!("{}|{}", chain::shape(&steps), leaking);
         let alloc_site = held_sites[i]
             .iter()
@@ -346,6 +413,7 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
                 retainer_type: g.type_name(g.type_of[v as usize]),
                 retainer_address: format!("0x{:x}", g.addr[v as usize]),
                 chain_text: chain::text(&steps),
+                dominator_chain_text: dom_steps.map(|d| chain::text(&d)),
                 chain: steps,
                 leaking_type: leaking,
                 new_objects: count,
@@ -362,6 +430,19 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         out.truncate(top);
     }
     out
+}
+
+/// The objects dominating `v` (up to the roots), or `None` when `v` is unreachable.
+fn dominator_set(doms: &super::dominators::Dominators, v: u32) -> Option<HashSet<u32>> {
+    let mut set = HashSet::new();
+    let mut d = doms.idom[v as usize];
+    if d == NONE {
+        return None;
+    }
+    while d != SUPER_ROOT && d != NONE && set.insert(d) {
+        d = doms.idom[d as usize];
+    }
+    Some(set)
 }
 
 fn site_growth(g: &HeapGraph, is_new: &[bool]) -> Vec<SiteGrowth> {

@@ -160,13 +160,19 @@ pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String
         } else {
             String::new()
         };
+        let dominators = s
+            .dominator_chain_text
+            .as_ref()
+            .map(|d| format!("<br>dominators: {}", cell_code(d)))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {}{} |\n",
+            "| {} | {} | {} | {} | {}{}{} |\n",
             i + 1,
             text::size(s.retained_growth_bytes as i64, false),
             s.new_objects,
             cell_code(&s.leaking_type),
             cell_code(&s.chain_text),
+            dominators,
             grouped
         ));
     }

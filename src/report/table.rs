@@ -225,6 +225,9 @@ pub fn snap_diff(d: &crate::analysis::snap_diff::SnapDiff, top: usize) -> String
     ]);
     for (i, s) in super::top(&d.suspects, top).iter().enumerate() {
         let mut chain = s.chain_text.clone();
+        if let Some(dom) = &s.dominator_chain_text {
+            chain.push_str(&format!("\ndominators: {dom}"));
+        }
         if s.group_count > 1 {
             chain.push_str(&format!("\n({} retainers with this chain)", s.group_count));
         }
