@@ -67,6 +67,10 @@ struct ReportArgs {
     /// With --fail-on: only findings holding at least SIZE of new memory count (1MB, 512KiB)
     #[arg(long, value_name = "SIZE", default_value = "0")]
     min_growth: String,
+    /// Source tree to read the code at each finding from, when the recorded paths are not
+    /// there (repeatable); the file is found by the longest matching tail of its path
+    #[arg(long, value_name = "DIR")]
+    source: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -401,11 +405,23 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
         .map(|f| Source::open(f))
         .collect::<Result<Vec<_>>>()?;
     let kinds: Vec<InputKind> = sources.iter().map(|s| input::detect(s.bytes())).collect();
+    for d in &a.source {
+        if !d.is_dir() {
+            return Err(Error::file(d, "--source: not a directory"));
+        }
+    }
     let report = if kinds.iter().all(|&k| k == InputKind::Snap) {
         let graphs = sources.iter().map(snap::load).collect::<Result<Vec<_>>>()?;
         same_process(&files, &graphs)?;
         let refs: Vec<&HeapGraph> = graphs.iter().collect();
-        leak_report::from_snaps(&files, &refs)
+        let mut r = leak_report::from_snaps(&files, &refs);
+        let main_file = graphs[graphs.len() - 1]
+            .meta
+            .get("argv")
+            .and_then(|a| a.get(0))
+            .and_then(|a| a.as_str());
+        leak_report::join_source(&mut r, &a.source, main_file);
+        r
     } else {
         if let Some(i) = kinds.iter().position(|&k| k == InputKind::Snap) {
             return Err(Error::file(
@@ -418,7 +434,9 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
             .map(|s| load_tm(s, progress))
             .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&TmSnapshot> = snaps.iter().collect();
-        leak_report::from_tracemalloc(&files, &refs)
+        let mut r = leak_report::from_tracemalloc(&files, &refs, &a.source);
+        leak_report::join_source(&mut r, &a.source, None);
+        r
     };
     let text = match a.format {
         Format::Table => report::leak::table::render(&report, a.top),

@@ -484,3 +484,49 @@ fn tracemalloc_input_gives_fewer_kinds_and_says_why() {
             .is_some_and(|n| n.contains("not what keeps it alive"))
     );
 }
+
+#[test]
+fn source_join_shows_the_allocating_code_and_the_retainer_definition() {
+    // The dumps recorded this checkout's absolute paths at the time; --source finds the
+    // files by their tail wherever the repository is now.
+    let dir = testdata("snap/corpus");
+    let mut args = vec!["report".to_string()];
+    args.extend((1..=3).map(|k| {
+        dir.join(format!("unbounded_collection-{k}.snap"))
+            .display()
+            .to_string()
+    }));
+    args.extend([
+        "--format".into(),
+        "json".into(),
+        "--source".into(),
+        common::root().display().to_string(),
+    ]);
+    let out = leakhunt(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f = &d["findings"][0];
+    let code = f["code"].as_str().unwrap_or("");
+    assert!(code.contains("TRACKER.record({\"seq\": n"), "{code}");
+    assert!(code.contains("# <-- here"), "{code}");
+    let def = &f["retainer_definition"];
+    assert!(
+        def["code"]
+            .as_str()
+            .unwrap_or("")
+            .contains("self.history = []  # <-- here"),
+        "{def:#}"
+    );
+    assert!(
+        def["site"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("leaks/unbounded_collection.py:8")
+    );
+    let out = leakhunt(["report", "x.snap", "y.snap", "--source", "/no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+}

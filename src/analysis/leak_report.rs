@@ -9,6 +9,7 @@ use super::growth::{Growth, fit};
 use super::identity::match_objects;
 use super::paths::shortest_paths;
 use super::snap_diff::{self, SnapInfo};
+use super::source_join::{self, CodeRef};
 use super::str_slots::growing_slots;
 use super::{chain, tm_report};
 use crate::graph::{HeapGraph, NONE};
@@ -57,6 +58,8 @@ pub struct Finding {
     pub detection: String,
     /// The source lines around the allocation site, when the file is readable here.
     pub code: Option<String>,
+    /// Where the retainer is defined (`self.history = []`, `_cache = {}`), when found.
+    pub retainer_definition: Option<CodeRef>,
 }
 
 /// The whole report.
@@ -170,6 +173,7 @@ pub fn finding(v: Verdict, s: Subject, growth: Growth) -> Finding {
         location: s.alloc_site.clone().unwrap_or(s.fallback_location),
         detection: detection(s.alloc_site.as_deref()),
         code: None,
+        retainer_definition: None,
         alloc_site: s.alloc_site,
         leaking_type: s.leaking_type,
         retainer_type: s.retainer_type,
@@ -182,26 +186,6 @@ pub fn finding(v: Verdict, s: Subject, growth: Growth) -> Finding {
         fix: v.kind.fix().to_string(),
         fix_example: v.kind.fix_example().to_string(),
     }
-}
-
-/// The lines around `file:line` (two before, two after, the line itself marked), when the
-/// file is readable at its recorded path.
-pub fn code_around(site: &str) -> Option<String> {
-    let (file, line) = site.rsplit_once(':')?;
-    let line: usize = line.parse().ok()?;
-    let text = std::fs::read_to_string(file).ok()?;
-    let lines: Vec<&str> = text.lines().collect();
-    let lo = line.checked_sub(3)?.min(lines.len());
-    let hi = (line + 2).min(lines.len());
-    let out: Vec<String> = (lo..hi)
-        .map(|i| {
-            let mark = if i + 1 == line { "# <-- here" } else { "" };
-            format!("{:>5} | {}  {}", i + 1, lines[i], mark)
-                .trim_end()
-                .to_string()
-        })
-        .collect();
-    (!out.is_empty()).then(|| out.join("\n"))
 }
 
 /// `file:line` of an object's recorded allocation site.
@@ -444,9 +428,6 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             .cmp(&a.growth_bytes)
             .then(a.chain_text.cmp(&b.chain_text))
     });
-    for f in &mut findings {
-        f.code = f.alloc_site.as_deref().and_then(code_around);
-    }
     let mut notes = Vec::new();
     if n == 2 {
         notes.push(
@@ -468,3 +449,40 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
 }
 
 pub use tm_report::from_tracemalloc;
+
+/// Join findings with the source: the code around each allocation site and where each
+/// retainer is defined, the files found at their recorded paths or under `dirs`.
+/// `main_file` is the script that ran as `__main__`, when known.
+pub fn join_source(r: &mut LeakReport, dirs: &[PathBuf], main_file: Option<&str>) {
+    for f in &mut r.findings {
+        if let Some((_, _, c)) = f
+            .alloc_site
+            .as_deref()
+            .and_then(|s| source_join::code_at(s, dirs))
+        {
+            f.code = Some(c.code);
+        }
+        let module_file = match source_join::root_module(&f.chain_text) {
+            Some("__main__") => main_file.and_then(|m| source_join::resolve(m, dirs)),
+            Some(m) => {
+                let rel = m.replace('.', "/");
+                source_join::resolve(&format!("{rel}.py"), dirs)
+                    .or_else(|| source_join::resolve(&format!("{rel}/__init__.py"), dirs))
+            }
+            None => None,
+        };
+        let Some(path) = module_file else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Some(line) = source_join::retainer_line(&text, &f.chain_text) {
+            if let Some(code) = source_join::excerpt(&text, line) {
+                let site = format!("{}:{line}", path.display());
+                if f.alloc_site.is_none() {
+                    f.location = site.clone();
+                }
+                f.retainer_definition = Some(CodeRef { site, code });
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod paths;
 pub mod phase;
 pub mod snap_diff;
 pub mod snap_stats;
+pub mod source_join;
 pub mod str_slots;
 pub mod tm_compare;
 pub mod tm_diff;

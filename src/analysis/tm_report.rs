@@ -4,18 +4,18 @@
 
 use super::classify::Verdict;
 use super::growth::fit;
-use super::leak_report::{LeakReport, NOISE_FLOOR_BYTES, Subject, axis, code_around, finding};
+use super::leak_report::{LeakReport, NOISE_FLOOR_BYTES, Subject, axis, finding};
 use super::snap_diff::SnapInfo;
 use super::tm_compare::{self, Catalog, GroupBy, GroupOptions};
 use super::tm_filter::TraceFilter;
 use crate::input::tracemalloc::TmSnapshot;
 use crate::leak_kind::{Confidence, LeakKind};
 use crate::text::{display, size};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The source line `line` of `file`, when the file is readable here.
-pub fn source_line(file: &str, line: u32) -> Option<String> {
-    let text = std::fs::read_to_string(Path::new(file)).ok()?;
+/// The source line `line` of `file`, found at its recorded path or under `dirs`.
+pub fn source_line(file: &str, line: u32, dirs: &[PathBuf]) -> Option<String> {
+    let text = std::fs::read_to_string(super::source_join::resolve(file, dirs)?).ok()?;
     text.lines()
         .nth((line as usize).checked_sub(1)?)
         .map(|l| l.trim().to_string())
@@ -109,8 +109,9 @@ fn kind_of(file: &str, line: Option<&str>) -> (LeakKind, Confidence, String) {
     )
 }
 
-/// Build the report from tracemalloc dumps, oldest first (two or more).
-pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot]) -> LeakReport {
+/// Build the report from tracemalloc dumps, oldest first (two or more); allocating lines
+/// are read from their recorded paths or under `dirs`.
+pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBuf]) -> LeakReport {
     let n = snaps.len();
     let opts = GroupOptions {
         by: GroupBy::Lineno,
@@ -170,7 +171,7 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot]) -> LeakReport 
         };
         let file = display(file).to_string();
         let site = format!("{file}:{line}");
-        let code = source_line(&file, line);
+        let code = source_line(&file, line, dirs);
         let (kind, confidence, why) = kind_of(&file, code.as_deref());
         let v = Verdict {
             kind,
@@ -195,9 +196,7 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot]) -> LeakReport 
             growth_bytes: grown as u64,
             group_count: 1,
         };
-        let mut f = finding(v, subject, growth);
-        f.code = code_around(&site);
-        findings.push(f);
+        findings.push(finding(v, subject, growth));
     }
     findings.sort_by(|a, b| {
         b.growth_bytes

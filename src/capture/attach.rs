@@ -73,7 +73,7 @@ pub fn run(a: &AttachArgs) -> Result<i32> {
         let _ = writeln!(stdout, "{}", path.display()).and_then(|_| stdout.flush());
     }
     eprintln!(
-        "leakhunt: snapshots of {} in {} (leakhunt diff {})",
+        "leakhunt: snapshots of {} in {} (leakhunt report {})",
         a.pid,
         out.display(),
         out.display()

@@ -143,7 +143,7 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
     let now = snapshots(&out).iter().filter(|s| s.0 > before).count();
     if now > 0 {
         eprintln!(
-            "leakhunt: {} snapshot{} in {} (leakhunt diff {})",
+            "leakhunt: {} snapshot{} in {} (leakhunt report {})",
             now,
             if now == 1 { "" } else { "s" },
             out.display(),

@@ -89,7 +89,16 @@ pub fn render(r: &LeakReport, n: usize) -> String {
         }
         out.push('\n');
         if let Some(code) = &f.code {
+            out.push_str("Allocated here:\n\n");
             out.push_str(&fence("python", code));
+            out.push('\n');
+        }
+        if let Some(def) = &f.retainer_definition {
+            out.push_str(&format!(
+                "The retainer is defined at `{}`:\n\n",
+                cell(&def.site)
+            ));
+            out.push_str(&fence("python", &def.code));
             out.push('\n');
         }
         out.push_str("#### Detection\n");
