@@ -39,6 +39,8 @@ enum Command {
     Stats(StatsArgs),
     /// Why is this object alive: its chain from a root and its dominators (.snap)
     Path(PathArgs),
+    /// Audit Python source for the ten leak kinds (exit 3 on a finding matching --fail-on)
+    Scan(crate::scan::cli::ScanArgs),
 }
 
 #[derive(Args)]
@@ -127,6 +129,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Diff(a) => diff(&a, &progress)?,
         Command::Stats(a) => stats(&a, &progress)?,
         Command::Path(a) => path(&a)?,
+        Command::Scan(a) => crate::scan::cli::run(&a)?,
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.

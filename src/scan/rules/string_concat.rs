@@ -1,0 +1,83 @@
+//! string_concat: `s += ...` on a string inside a loop, a local or an attribute.
+
+use super::{Ctx, Hit};
+use crate::leak_kind::{Confidence, LeakKind};
+use crate::scan::ast::{self as a, Node};
+use crate::scan::model;
+use ruff_python_ast::{Expr, Operator, Stmt};
+use ruff_text_size::Ranged;
+use std::collections::HashSet;
+
+fn string_init(e: &Expr) -> bool {
+    a::is_stringy(e) || matches!(e, Expr::BytesLiteral(_))
+}
+
+/// Report string building by `+=` in loops.
+pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    // Attributes ever assigned a string (`self.buf = ""`) anywhere in the file.
+    let mut str_attrs: HashSet<&str> = HashSet::new();
+    let mut bodies: Vec<&[Stmt]> = vec![&ctx.module.body];
+    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
+        Node::Stmt(s) => match s {
+            Stmt::Assign(x) if string_init(&x.value) => {
+                for t in &x.targets {
+                    if let Some(n) = a::attr_of(t, "self") {
+                        str_attrs.insert(n);
+                    }
+                }
+            }
+            Stmt::FunctionDef(f) => bodies.push(&f.body),
+            _ => {}
+        },
+        Node::Expr(_) => {}
+    });
+    for body in bodies {
+        let mut strings: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        a::walk(body, false, &mut |node, at| match node {
+            Node::Stmt(s) => {
+                let at = at;
+                {
+                    let Stmt::AugAssign(x) = s else { return };
+                    if x.op != Operator::Add || at.loops == 0 {
+                        return;
+                    }
+                    let (label, local) = if let Some(n) = a::name(&x.target) {
+                        (n.to_string(), true)
+                    } else if let Some(n) = a::attr_of(&x.target, "self") {
+                        (format!("self.{n}"), false)
+                    } else {
+                        return;
+                    };
+                    let evidence = if local {
+                        let inits = model::assigned(body, &label);
+                        if inits.iter().any(|v| !string_init(v)) {
+                            return; // Sometimes not a string: a list, a number...
+                        }
+                        !inits.is_empty() || a::is_stringy(&x.value)
+                    } else {
+                        str_attrs.contains(&label[5..]) || a::is_stringy(&x.value)
+                    };
+                    if !evidence || !seen.insert(&ctx.src[x.target.range()]) {
+                        return;
+                    }
+                    strings.push(&ctx.src[x.target.range()]);
+                    out.push(Hit {
+                    kind: LeakKind::StringConcat,
+                    confidence: if local { Confidence::Low } else { Confidence::Medium },
+                    range: s.range(),
+                    why: if local {
+                        format!("{label} is a string rebuilt by += inside a loop: each step may copy everything built so far (quadratic when another reference exists).")
+                    } else {
+                        format!("{label} is a string attribute grown by += inside a loop: every step copies the whole text, and the attribute keeps it all.")
+                    },
+                    fix: format!("Here: append the pieces to a list and ''.join() it once instead of `{label} += ...`."),
+                    rule: "str-plus-equals",
+                });
+                }
+            }
+            Node::Expr(_) => {}
+        });
+        let _ = strings;
+    }
+}

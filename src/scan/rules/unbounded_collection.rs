@@ -1,0 +1,124 @@
+//! unbounded_collection: a class attribute or module container that is only ever grown.
+//! Also home of the shared choice of kind for such containers (threads, tensors, caches).
+
+use super::{Ctx, Hit, array_accumulation, thread_task};
+use crate::leak_kind::{Confidence, LeakKind};
+use crate::scan::model::{Container, Init};
+use ruff_python_ast::Expr;
+
+/// Attribute names that say "this keeps a record of everything".
+const HOARD: &[&str] = &[
+    "history", "log", "logs", "events", "records", "seen", "results", "messages", "calls",
+    "entries", "samples", "buffer", "items", "cache", "memo", "registry", "visited", "pending",
+];
+
+/// Which kind a grown-only container is: what it holds and how it is used decide.
+pub fn kind_of(ctx: &Ctx, c: &Container) -> LeakKind {
+    let values = || c.grows.iter().filter_map(|g| g.value.map(|v| (g, v)));
+    if values().any(|(g, v)| thread_task::is_thread_value(v, g.func.map(|f| &f.body[..]))) {
+        return LeakKind::ThreadTask;
+    }
+    if ctx.tensors
+        && values()
+            .any(|(g, v)| array_accumulation::is_tensor_value(v, g.func.map(|f| &f.body[..])))
+    {
+        return LeakKind::ArrayAccumulation;
+    }
+    let keyed = c.grows.iter().any(|g| g.key.is_some());
+    let lname = c.name.to_ascii_lowercase();
+    if keyed && (c.keyed_reads > 0 || lname.contains("cache") || lname.contains("memo")) {
+        return LeakKind::CacheNoEviction;
+    }
+    LeakKind::UnboundedCollection
+}
+
+/// The hits for containers of `kind` that only grow (grown inside a function or method).
+pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
+    for c in &ctx.model.containers {
+        if !c.only_grows() {
+            continue;
+        }
+        // Growth at import time (module level, class body) is a bounded registration.
+        let Some(g) = c.grows.iter().find(|g| g.func.is_some()) else {
+            continue;
+        };
+        if kind_of(ctx, c) != kind {
+            continue;
+        }
+        let Some((init, _)) = c.init else { continue };
+        let func = g
+            .func
+            .map_or(String::new(), |f| f.name.id.as_str().to_string());
+        let short = c
+            .name
+            .rsplit('.')
+            .next()
+            .unwrap_or(&c.name)
+            .to_ascii_lowercase(); // ok: one item at least
+        let hoard = HOARD
+            .iter()
+            .any(|h| short.trim_start_matches('_').contains(h));
+        let owner = match c.class {
+            Some(cl) => format!("no method of {cl} ever trims it"),
+            None => "nothing in the module ever trims it".to_string(),
+        };
+        let what = match kind {
+            LeakKind::ThreadTask => "threads/tasks are added",
+            LeakKind::ArrayAccumulation => "tensors are added",
+            LeakKind::CacheNoEviction => "entries are stored by key",
+            _ => "it is grown",
+        };
+        let why = format!(
+            "{} is created as a {} and {what} by {} in {func}(), but {owner} (no pop/clear/del/slice/reassignment).",
+            c.name,
+            init.describe(),
+            g.how,
+        );
+        let confidence = if g.loops > 0 || hoard || kind != LeakKind::UnboundedCollection {
+            Confidence::High
+        } else if c.class.is_some() {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        };
+        let fix = match (kind, init) {
+            (LeakKind::UnboundedCollection, Init::List | Init::Deque) => format!(
+                "Here: create {} as deque(maxlen=N) or trim it where entries are consumed.",
+                c.name
+            ),
+            (LeakKind::CacheNoEviction, _) => format!(
+                "Here: bound {} (evict the oldest entry when it exceeds N) or use functools.lru_cache(maxsize=N).",
+                c.name
+            ),
+            (LeakKind::ThreadTask, _) => format!(
+                "Here: prune {} of finished entries before adding (is_alive()/done()).",
+                c.name
+            ),
+            _ => format!(
+                "Here: remove entries from {} when they are done with.",
+                c.name
+            ),
+        };
+        out.push(Hit {
+            kind,
+            confidence,
+            range: g.range,
+            why,
+            fix,
+            rule: "only-grown",
+        });
+    }
+}
+
+/// Report containers that only grow and hold plain values.
+pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    container_hits(ctx, LeakKind::UnboundedCollection, out);
+}
+
+/// True for `x` when `x` is a call of one of `names` (by last dotted segment).
+pub fn is_call_of(e: &Expr, names: &[&str]) -> bool {
+    match e {
+        Expr::Call(c) => crate::scan::ast::callee_last(c).is_some_and(|n| names.contains(&n)),
+        _ => false,
+    }
+}
