@@ -132,7 +132,7 @@ pub fn scan_source(path: &Path, text: &str, opts: &ScanOptions) -> FileScan {
             rule: h.rule,
         });
     }
-    findings.sort_by(|a, b| (a.line, a.col, a.kind).cmp(&(b.line, b.col, b.kind)));
+    findings.sort_by_key(|f| (f.line, f.col, f.kind));
     // One finding per place: the first rule to claim a spot keeps it.
     findings.dedup_by(|b, a| a.line == b.line && a.col == b.col);
     FileScan {

@@ -2,6 +2,7 @@
 //! where it grows, and whether anything trims it or lets it escape the model's sight.
 
 use super::ast::{self as a, At, Node};
+use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{CmpOp, Expr, ExprContext, ModModule, Operator, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
@@ -71,6 +72,10 @@ pub struct Container<'a> {
     pub escapes: u32,
     /// Membership tests or lookups by key (`k in c`, `c.get(k)`, `c[k]`).
     pub keyed_reads: u32,
+    /// Reads of the whole or of entries (iteration, `len`, tests, lookups, other methods).
+    pub reads: u32,
+    /// The keys looked up, with the function they are looked up in.
+    pub lookups: Vec<(Option<TextRange>, &'a Expr)>,
 }
 
 impl<'a> Container<'a> {
@@ -84,7 +89,24 @@ impl<'a> Container<'a> {
             trims: 0,
             escapes: 0,
             keyed_reads: 0,
+            lookups: Vec::new(),
+            reads: 0,
         }
+    }
+
+    /// True when `g` stores under a key that the same function looked up first (the memo
+    /// idiom `if k not in c: c[k] = ...`), or by `setdefault`.
+    pub fn checked(&self, g: &Grow) -> bool {
+        let Some(key) = g.key else { return false };
+        if g.how == ".setdefault()" {
+            // `c.setdefault(k, [])` memoises; `c.setdefault(k, 0)` counts.
+            return g.value.is_some_and(|v| !a::is_const(v));
+        }
+        let func = g.func.map(|f| f.range);
+        let want = ComparableExpr::from(key);
+        self.lookups
+            .iter()
+            .any(|(f, k)| *f == func && ComparableExpr::from(*k) == want)
     }
 
     /// Created as an unbounded container, grown, never trimmed, reset or let out of sight.
@@ -198,6 +220,7 @@ pub struct Model<'a> {
 /// Build the model of a module.
 pub fn build(module: &ModModule) -> Model<'_> {
     let foreign = foreign_trims(&module.body);
+    let foreign_reads = foreign_reads(&module.body);
     let mut model = Model::default();
     // Module names created as containers at top level.
     let mut names: HashMap<String, Container> = HashMap::new();
@@ -237,6 +260,14 @@ pub fn build(module: &ModModule) -> Model<'_> {
     collect_classes(&module.body, &mut classes);
     for cls in classes {
         let cname = cls.name.id.as_str();
+        let is_test = cls.arguments.as_ref().is_some_and(|args| {
+            args.args
+                .iter()
+                .any(|b| a::dotted(b).is_some_and(|n| n.ends_with("TestCase")))
+        });
+        if is_test {
+            continue; // A test case lives for one test.
+        }
         let mut attrs: HashMap<String, Container> = HashMap::new();
         for s in &cls.body {
             if let Stmt::Assign(x) = s
@@ -262,7 +293,13 @@ pub fn build(module: &ModModule) -> Model<'_> {
         let mut list: Vec<Container> = attrs
             .into_iter()
             .filter(|(k, c)| c.init.is_some() && !foreign.contains(k.as_str()))
-            .map(|(_, c)| c)
+            .map(|(k, mut c)| {
+                // Read through another receiver (`writer._stack`, a test's assertion).
+                if foreign_reads.contains(k.as_str()) {
+                    c.reads += 1;
+                }
+                c
+            })
             .collect();
         list.sort_by_key(|c| c.init.map(|i| i.1.start()));
         model.containers.extend(list);
@@ -306,6 +343,20 @@ pub fn collect_classes<'a>(body: &'a [Stmt], out: &mut Vec<&'a ruff_python_ast::
         }
         Node::Expr(_) => {}
     });
+}
+
+/// Attribute names read through a receiver other than `self`/`cls` anywhere in the file.
+fn foreign_reads(body: &[Stmt]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    a::walk(body, true, &mut |node, _at| {
+        if let Node::Expr(Expr::Attribute(x)) = node
+            && x.ctx == ExprContext::Load
+            && !matches!(a::name(&x.value), Some("self" | "cls"))
+        {
+            out.insert(x.attr.id.as_str());
+        }
+    });
+    out
 }
 
 /// Attribute names trimmed or reassigned through a receiver other than `self`/`cls`
@@ -421,6 +472,13 @@ impl<'a, 'm> Uses<'a, 'm> {
             .or_insert_with(|| Container::new(name, class))
     }
 
+    /// Take `e` as a read of its container (iteration, test, len()...).
+    fn read(&mut self, e: &Expr) -> Option<String> {
+        let k = self.take(e)?;
+        self.entry(&k).reads += 1;
+        Some(k)
+    }
+
     fn take(&mut self, e: &Expr) -> Option<String> {
         let k = self.key(e)?;
         self.consumed.insert(e.start());
@@ -444,6 +502,16 @@ impl<'a, 'm> Uses<'a, 'm> {
             loops: self.loops,
         };
         self.entry(k).grows.push(g);
+    }
+
+    fn lookup(&mut self, k: &str, key: Option<&'a Expr>) {
+        let func = self.func.map(|f| f.range);
+        let c = self.entry(k);
+        c.keyed_reads += 1;
+        c.reads += 1;
+        if let Some(key) = key {
+            c.lookups.push((func, key));
+        }
     }
 
     fn assign(&mut self, k: &str, value: &Expr, range: TextRange) {
@@ -493,7 +561,7 @@ impl<'a, 'm> Uses<'a, 'm> {
 
 impl<'a> Visitor<'a> for Uses<'a, '_> {
     fn visit_comprehension(&mut self, c: &'a ruff_python_ast::Comprehension) {
-        self.take(&c.iter);
+        self.read(&c.iter);
         visitor::walk_comprehension(self, c);
     }
 
@@ -517,8 +585,8 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 } else if let Expr::Subscript(sub) = &*x.target
                     && let Some(k) = self.take(&sub.value)
                 {
-                    self.entry(&k).keyed_reads += 1;
-                    self.grow(&k, s.range(), "[key] += value", None, Some(&sub.slice));
+                    // A counter (`c[k] += 1`) is bounded by its keys: a lookup, not a grow.
+                    self.lookup(&k, Some(&sub.slice));
                 }
             }
             Stmt::Delete(d) => {
@@ -533,7 +601,7 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 }
             }
             Stmt::For(f) => {
-                self.take(&f.iter);
+                self.read(&f.iter);
                 self.visit_expr(&f.iter);
                 self.visit_expr(&f.target);
                 self.loops += 1;
@@ -543,7 +611,7 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 return;
             }
             Stmt::While(w) => {
-                self.take(&w.test);
+                self.read(&w.test);
                 self.loops += 1;
                 self.visit_expr(&w.test);
                 self.visit_body(&w.body);
@@ -552,10 +620,10 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 return;
             }
             Stmt::If(i) => {
-                self.take(&i.test);
+                self.read(&i.test);
                 for c in &i.elif_else_clauses {
                     if let Some(t) = &c.test {
-                        self.take(t);
+                        self.read(t);
                     }
                 }
             }
@@ -632,9 +700,11 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                         self.grow(&k, e.range(), how, value, key);
                     } else if TRIM.contains(&m) {
                         self.entry(&k).trims += 1;
+                    } else {
+                        self.entry(&k).reads += 1;
                     }
                     if KEYED.contains(&m) {
-                        self.entry(&k).keyed_reads += 1;
+                        self.lookup(&k, c.arguments.args.first());
                     }
                 }
                 let callee = a::dotted(&c.func).unwrap_or_default();
@@ -653,7 +723,7 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                     }
                     n if READ_FUNCS.contains(&n) => {
                         for x in &c.arguments.args {
-                            self.take(x);
+                            self.read(x);
                         }
                     }
                     _ => {}
@@ -661,25 +731,26 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
             }
             Expr::Compare(c) => {
                 let keyed = c.ops.iter().any(|o| matches!(o, CmpOp::In | CmpOp::NotIn));
-                for x in c.comparators.iter().chain(std::iter::once(&*c.left)) {
+                self.read(&c.left);
+                for x in c.comparators.iter() {
                     if let Some(k) = self.take(x)
                         && keyed
                     {
-                        self.entry(&k).keyed_reads += 1;
+                        self.lookup(&k, Some(&c.left));
                     }
                 }
             }
             Expr::Subscript(s) if s.ctx == ExprContext::Load => {
                 if let Some(k) = self.take(&s.value) {
-                    self.entry(&k).keyed_reads += 1;
+                    self.lookup(&k, Some(&s.slice));
                 }
             }
             Expr::UnaryOp(u) => {
-                self.take(&u.operand);
+                self.read(&u.operand);
             }
             Expr::BoolOp(b) => {
                 for x in &b.values[..b.values.len().saturating_sub(1)] {
-                    self.take(x);
+                    self.read(x);
                 }
             }
             Expr::Attribute(_) | Expr::Name(_) => {

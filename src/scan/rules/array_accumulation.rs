@@ -99,16 +99,14 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     for body in scopes(ctx) {
         a::walk(body, false, &mut |node, at| match node {
             Node::Stmt(s) => {
-                let at = at;
+                if at.loops == 0 {
+                    return;
+                }
+                if let Stmt::AugAssign(x) = s
+                    && x.op == Operator::Add
+                    && is_tensor_value(&x.value, Some(body))
                 {
-                    if at.loops == 0 {
-                        return;
-                    }
-                    if let Stmt::AugAssign(x) = s
-                        && x.op == Operator::Add
-                        && is_tensor_value(&x.value, Some(body))
-                    {
-                        out.push(Hit {
+                    out.push(Hit {
                         kind: LeakKind::ArrayAccumulation,
                         confidence: Confidence::High,
                         range: s.range(),
@@ -119,21 +117,18 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         fix: "Here: add `.item()` (or `.detach()`) to the summed value.".into(),
                         rule: "tensor-summed",
                     });
-                    }
                 }
             }
             Node::Expr(e) => {
-                let at = at;
+                if at.loops == 0 {
+                    return;
+                }
+                if let Expr::Call(c) = e
+                    && let Some((_, "append" | "extend")) = a::method_call(c)
+                    && let Some(v) = c.arguments.args.first()
+                    && is_tensor_value(v, Some(body))
                 {
-                    if at.loops == 0 {
-                        return;
-                    }
-                    if let Expr::Call(c) = e
-                        && let Some((_, "append" | "extend")) = a::method_call(c)
-                        && let Some(v) = c.arguments.args.first()
-                        && is_tensor_value(v, Some(body))
-                    {
-                        out.push(Hit {
+                    out.push(Hit {
                         kind: LeakKind::ArrayAccumulation,
                         confidence: Confidence::High,
                         range: e.range(),
@@ -144,7 +139,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         fix: "Here: append `.item()` for a scalar or `.detach().cpu()` for a tensor.".into(),
                         rule: "tensor-appended",
                     });
-                    }
                 }
             }
         });

@@ -87,10 +87,17 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                             {
                                 Some(format!("the bound method {me}.{}", at.attr.id.as_str()))
                             }
-                            Expr::Lambda(_) => Some("a lambda".to_string()),
+                            // `register(cls, lambda ...)` is mostly dispatch-table registration.
+                            Expr::Lambda(_) if m != "register" => Some("a lambda".to_string()),
                             _ => None,
                         });
                     let Some(handler) = handler else { return };
+                    // An emitter made in this very function dies with it.
+                    if let Some(r) = a::name(recv)
+                        && !model::assigned(&f.body, r).is_empty()
+                    {
+                        return;
+                    }
                     let target = a::dotted(recv).unwrap_or_else(|| "an emitter".to_string());
                     subs.push(Hit {
                         kind: LeakKind::EventHandler,

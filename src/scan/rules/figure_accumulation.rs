@@ -50,24 +50,21 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         returned.push(v.range());
                     }
                 }
-                Stmt::Assign(x) => {
-                    if pyplot_fn(&x.value).is_some_and(|f| MAKERS.contains(&f.as_str())) {
-                        for t in &x.targets {
-                            fig_names.push((ctx.src[t.range()].to_string(), x.value.range()));
-                        }
+                Stmt::Assign(x)
+                    if pyplot_fn(&x.value).is_some_and(|f| MAKERS.contains(&f.as_str())) =>
+                {
+                    for t in &x.targets {
+                        fig_names.push((ctx.src[t.range()].to_string(), x.value.range()));
                     }
                 }
                 _ => {}
             },
             Node::Expr(e) => {
-                let at = at;
-                {
-                    if let Some(f) = pyplot_fn(e) {
-                        if f == "close" {
-                            closes = true;
-                        } else if MAKERS.contains(&f.as_str()) {
-                            made.push((e.range(), f, at.loops));
-                        }
+                if let Some(f) = pyplot_fn(e) {
+                    if f == "close" {
+                        closes = true;
+                    } else if MAKERS.contains(&f.as_str()) {
+                        made.push((e.range(), f, at.loops));
                     }
                 }
             }

@@ -104,9 +104,12 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A rule: reads the file, pushes hits.
+type Rule = fn(&Ctx, &mut Vec<Hit>);
+
 /// Run every rule whose kind the options want.
 pub fn run_all(ctx: &Ctx, opts: &ScanOptions, out: &mut Vec<Hit>) {
-    let rules: [(LeakKind, fn(&Ctx, &mut Vec<Hit>)); 11] = [
+    let rules: [(LeakKind, Rule); 11] = [
         (LeakKind::ThreadTask, thread_task::check),
         (LeakKind::ArrayAccumulation, array_accumulation::check),
         (LeakKind::CacheNoEviction, cache_no_eviction::check),

@@ -47,22 +47,20 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     a::walk(&ctx.module.body, true, &mut |node, at| match node {
         Node::Stmt(_) => {}
         Node::Expr(e) => {
-            let at = at;
-            {
-                let Expr::Call(c) = e else { return };
-                let Some(callee) = a::dotted(&c.func) else {
-                    return;
-                };
-                let first = c.arguments.args.first();
-                match callee.as_str() {
-                    "logging.getLogger" | "getLogger" => {
-                        let Some(n) = first.or_else(|| a::keyword(c, "name")) else {
-                            return;
-                        };
-                        if !a::is_built_string(n) || varies_with_code_only(n) {
-                            return;
-                        }
-                        out.push(Hit {
+            let Expr::Call(c) = e else { return };
+            let Some(callee) = a::dotted(&c.func) else {
+                return;
+            };
+            let first = c.arguments.args.first();
+            match callee.as_str() {
+                "logging.getLogger" | "getLogger" => {
+                    let Some(n) = first.or_else(|| a::keyword(c, "name")) else {
+                        return;
+                    };
+                    if !a::is_built_string(n) || varies_with_code_only(n) {
+                        return;
+                    }
+                    out.push(Hit {
                         kind: LeakKind::CacheNoEviction,
                         confidence: if at.loops > 0 { Confidence::High } else { Confidence::Medium },
                         range: e.range(),
@@ -73,28 +71,28 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         fix: "Here: use a fixed logger name (getLogger(__name__)) and put the varying part in the message or a LoggerAdapter's extra.".into(),
                         rule: "logger-per-name",
                     });
+                }
+                "warnings.warn" | "warn" => {
+                    let Some(m) = first.or_else(|| a::keyword(c, "message")) else {
+                        return;
+                    };
+                    let category = c
+                        .arguments
+                        .args
+                        .get(1)
+                        .or_else(|| a::keyword(c, "category"))
+                        .and_then(a::dotted);
+                    if category.as_deref().is_some_and(|k| {
+                        IGNORED
+                            .iter()
+                            .any(|i| k == *i || k.ends_with(&format!(".{i}")))
+                    }) {
+                        return;
                     }
-                    "warnings.warn" | "warn" => {
-                        let Some(m) = first.or_else(|| a::keyword(c, "message")) else {
-                            return;
-                        };
-                        let category = c
-                            .arguments
-                            .args
-                            .get(1)
-                            .or_else(|| a::keyword(c, "category"))
-                            .and_then(a::dotted);
-                        if category.as_deref().is_some_and(|k| {
-                            IGNORED
-                                .iter()
-                                .any(|i| k == *i || k.ends_with(&format!(".{i}")))
-                        }) {
-                            return;
-                        }
-                        if !a::is_built_string(m) || varies_with_code_only(m) {
-                            return;
-                        }
-                        out.push(Hit {
+                    if !a::is_built_string(m) || varies_with_code_only(m) {
+                        return;
+                    }
+                    out.push(Hit {
                         kind: LeakKind::CacheNoEviction,
                         confidence: Confidence::Low,
                         range: e.range(),
@@ -105,9 +103,8 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         fix: "Here: keep the message constant and pass the varying value another way (logging), or filter the warning with action 'once'.".into(),
                         rule: "warning-per-text",
                     });
-                    }
-                    _ => {}
                 }
+                _ => {}
             }
         }
     });

@@ -36,7 +36,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         let mut seen: HashSet<&str> = HashSet::new();
         a::walk(body, false, &mut |node, at| match node {
             Node::Stmt(s) => {
-                let at = at;
                 {
                     let Stmt::AugAssign(x) = s else { return };
                     if x.op != Operator::Add || at.loops == 0 {

@@ -12,6 +12,38 @@ const HOARD: &[&str] = &[
     "entries", "samples", "buffer", "items", "cache", "memo", "registry", "visited", "pending",
 ];
 
+/// Methods that run once per object: growth there is bounded.
+const INIT_LIKE: &[&str] = &[
+    "__init__",
+    "__new__",
+    "__post_init__",
+    "setUp",
+    "setUpClass",
+    "__init_subclass__",
+];
+
+/// A key that is new on every call (`id(x)`, `uuid4()`, `time.time()`, `next(counter)`).
+fn fresh_key(k: &Expr) -> bool {
+    let call = match k {
+        Expr::Call(c) => c,
+        Expr::Tuple(t) => return t.elts.iter().any(fresh_key),
+        _ => return false,
+    };
+    crate::scan::ast::callee_last(call).is_some_and(|n| {
+        matches!(
+            n,
+            "id" | "uuid4"
+                | "uuid1"
+                | "time"
+                | "monotonic"
+                | "perf_counter"
+                | "time_ns"
+                | "next"
+                | "count"
+        )
+    })
+}
+
 /// Which kind a grown-only container is: what it holds and how it is used decide.
 pub fn kind_of(ctx: &Ctx, c: &Container) -> LeakKind {
     let values = || c.grows.iter().filter_map(|g| g.value.map(|v| (g, v)));
@@ -24,9 +56,13 @@ pub fn kind_of(ctx: &Ctx, c: &Container) -> LeakKind {
     {
         return LeakKind::ArrayAccumulation;
     }
-    let keyed = c.grows.iter().any(|g| g.key.is_some());
+    if c.grows.iter().any(|g| c.checked(g)) {
+        return LeakKind::CacheNoEviction;
+    }
     let lname = c.name.to_ascii_lowercase();
-    if keyed && (c.keyed_reads > 0 || lname.contains("cache") || lname.contains("memo")) {
+    if c.grows.iter().any(|g| g.key.is_some())
+        && (lname.contains("cache") || lname.contains("memo"))
+    {
         return LeakKind::CacheNoEviction;
     }
     LeakKind::UnboundedCollection
@@ -38,12 +74,37 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         if !c.only_grows() {
             continue;
         }
-        // Growth at import time (module level, class body) is a bounded registration.
-        let Some(g) = c.grows.iter().find(|g| g.func.is_some()) else {
+        // Growth at import time (module level, class body) or once per instance (__init__)
+        // is bounded.
+        let Some(g) = c.grows.iter().find(|g| {
+            g.func
+                .is_some_and(|f| !INIT_LIKE.contains(&f.name.id.as_str()))
+        }) else {
             continue;
         };
-        if kind_of(ctx, c) != kind {
+        let found = kind_of(ctx, c);
+        if found != kind {
             continue;
+        }
+        let short = c
+            .name
+            .rsplit('.')
+            .next()
+            .unwrap_or(&c.name)
+            .to_ascii_lowercase(); // ok: one item at least
+        let hoard = HOARD
+            .iter()
+            .any(|h| short.trim_start_matches('_').contains(h));
+        let keyed = g.key.is_some();
+        if found == LeakKind::UnboundedCollection
+            && keyed
+            && !hoard
+            && !g.key.is_some_and(fresh_key)
+        {
+            continue; // A dict keyed by names or types: a registry bounded by its keys.
+        }
+        if c.class.is_none() && found == LeakKind::UnboundedCollection && !hoard && g.loops == 0 {
+            continue; // A module list grown by a registration function.
         }
         let Some((init, _)) = c.init else { continue };
         let func = g
@@ -68,18 +129,26 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
             LeakKind::CacheNoEviction => "entries are stored by key",
             _ => "it is grown",
         };
+        let write_only = c.reads == 0;
         let why = format!(
-            "{} is created as a {} and {what} by {} in {func}(), but {owner} (no pop/clear/del/slice/reassignment).",
+            "{} is created as a {} and {what} by {} in {func}(), but {owner} (no pop/clear/del/slice/reassignment){}.",
             c.name,
             init.describe(),
             g.how,
+            if write_only {
+                " and nothing ever reads it"
+            } else {
+                ""
+            },
         );
-        let confidence = if g.loops > 0 || hoard || kind != LeakKind::UnboundedCollection {
-            Confidence::High
-        } else if c.class.is_some() {
-            Confidence::Medium
-        } else {
-            Confidence::Low
+        let confidence = match kind {
+            // Written and never read: nothing consumes the entries at all.
+            LeakKind::UnboundedCollection if write_only => Confidence::High,
+            LeakKind::UnboundedCollection if hoard || g.loops > 0 => Confidence::Medium,
+            LeakKind::UnboundedCollection => Confidence::Low,
+            // An instance's memo dies with the instance; a module's lives forever.
+            LeakKind::CacheNoEviction if c.class.is_some() => Confidence::Low,
+            _ => Confidence::High,
         };
         let fix = match (kind, init) {
             (LeakKind::UnboundedCollection, Init::List | Init::Deque) => format!(
