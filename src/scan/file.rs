@@ -1,7 +1,7 @@
 //! One file: parse, build the model, run the rules, honour suppressions, place findings.
 
 use super::rules::{self, Ctx, Hit};
-use super::{ScanOptions, StaticFinding, SyntaxErrorLine, model};
+use super::{ScanOptions, StaticFinding, SyntaxErrorLine};
 use crate::leak_kind::LeakKind;
 use ruff_python_ast::token::TokenKind;
 use ruff_text_size::{Ranged, TextSize};
@@ -94,7 +94,7 @@ pub fn scan_source(path: &Path, text: &str, opts: &ScanOptions) -> FileScan {
     };
     let module = parsed.syntax();
     let suppressed = suppressions(parsed.tokens(), text, &index);
-    let ctx = Ctx::new(module, text, model::build(module));
+    let ctx = Ctx::new(module, text);
     let mut hits: Vec<Hit> = Vec::new();
     rules::run_all(&ctx, opts, &mut hits);
     let mut findings: Vec<StaticFinding> = Vec::new();

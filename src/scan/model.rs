@@ -218,7 +218,10 @@ pub struct Model<'a> {
 }
 
 /// Build the model of a module.
-pub fn build(module: &ModModule) -> Model<'_> {
+pub fn build<'a>(
+    module: &'a ModModule,
+    classes: &[&'a ruff_python_ast::StmtClassDef],
+) -> Model<'a> {
     let foreign = foreign_trims(&module.body);
     let foreign_reads = foreign_reads(&module.body);
     let mut model = Model::default();
@@ -256,9 +259,7 @@ pub fn build(module: &ModModule) -> Model<'_> {
         model.containers.extend(list);
     }
     // Class attributes.
-    let mut classes = Vec::new();
-    collect_classes(&module.body, &mut classes);
-    for cls in classes {
+    for &cls in classes {
         let cname = cls.name.id.as_str();
         let is_test = cls.arguments.as_ref().is_some_and(|args| {
             args.args
@@ -707,7 +708,12 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                         self.lookup(&k, c.arguments.args.first());
                     }
                 }
-                let callee = a::dotted(&c.func).unwrap_or_default();
+                let callee = match a::callee_last(c) {
+                    Some("heappush" | "insort" | "heappop" | "heapreplace" | "heappushpop") => {
+                        a::dotted(&c.func).unwrap_or_default()
+                    }
+                    _ => a::name(&c.func).unwrap_or_default().to_string(),
+                };
                 let first = c.arguments.args.first();
                 match callee.as_str() {
                     "heapq.heappush" | "heappush" | "bisect.insort" | "insort" => {

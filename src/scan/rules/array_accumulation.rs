@@ -78,14 +78,7 @@ pub fn is_tensor_value(v: &Expr, body: Option<&[Stmt]>) -> bool {
 
 fn scopes<'a>(ctx: &Ctx<'a>) -> Vec<&'a [Stmt]> {
     let mut out: Vec<&[Stmt]> = vec![&ctx.module.body];
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => {
-            if let Stmt::FunctionDef(f) = s {
-                out.push(&f.body);
-            }
-        }
-        Node::Expr(_) => {}
-    });
+    out.extend(ctx.functions.iter().map(|f| &f.body[..]));
     out
 }
 

@@ -4,10 +4,9 @@
 use super::unbounded_collection::container_hits;
 use super::{Ctx, Hit};
 use crate::leak_kind::{Confidence, LeakKind};
-use crate::scan::ast::{self as a, Node};
-use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
+use crate::scan::ast::{self as a};
+use ruff_python_ast::{Expr, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
-use std::collections::HashSet;
 
 /// How a decorator caches.
 enum Cache {
@@ -53,19 +52,10 @@ fn takes_args(f: &StmtFunctionDef, method: bool) -> bool {
 /// Report caching decorators that never evict, or that pin `self`.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     container_hits(ctx, LeakKind::CacheNoEviction, out);
-    let mut methods: HashSet<TextRange> = HashSet::new();
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => {
-            if let Stmt::ClassDef(c) = s {
-                methods.extend(a::defs_in(&c.body).iter().map(|f| f.range()));
-            }
-        }
-        Node::Expr(_) => {}
-    });
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => {
+    let methods = &ctx.methods;
+    for &f in &ctx.functions {
+        {
             {
-                let Stmt::FunctionDef(f) = s else { return };
                 let is_method = methods.contains(&f.range())
                     && !a::has_decorator(f, &["staticmethod", "classmethod"]);
                 for d in &f.decorator_list {
@@ -115,6 +105,5 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                 }
             }
         }
-        Node::Expr(_) => {}
-    });
+    }
 }

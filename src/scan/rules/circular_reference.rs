@@ -4,7 +4,6 @@
 use super::{Ctx, Hit};
 use crate::leak_kind::{Confidence, LeakKind};
 use crate::scan::ast::{self as a, Node};
-use crate::scan::model;
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 use std::collections::HashMap;
@@ -36,9 +35,7 @@ fn other_slot<'e>(e: &'e Expr, me: &str) -> Option<(&'e str, String)> {
 
 /// Report parent/child links made strong in both directions.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
-    let mut classes = Vec::new();
-    model::collect_classes(&ctx.module.body, &mut classes);
-    for cls in classes {
+    for &cls in &ctx.classes {
         for f in a::defs_in(&cls.body) {
             let Some(me) = a::first_param(f) else {
                 continue;

@@ -242,12 +242,7 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
 
 /// Report escaping closures over large arguments.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => {
-            if let Stmt::FunctionDef(f) = s {
-                check_function(f, out);
-            }
-        }
-        Node::Expr(_) => {}
-    });
+    for f in &ctx.functions {
+        check_function(f, out);
+    }
 }

@@ -49,9 +49,7 @@ const UNSUBSCRIBE: &[&str] = &[
 
 /// Report callbacks registered by a class that never removes them.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
-    let mut classes = Vec::new();
-    model::collect_classes(&ctx.module.body, &mut classes);
-    for cls in classes {
+    for &cls in &ctx.classes {
         let defs = a::defs_in(&cls.body);
         let methods: HashSet<&str> = defs.iter().map(|f| f.name.id.as_str()).collect();
         let mut unsubscribes = false;

@@ -30,14 +30,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         }
     };
     let mut bodies: Vec<(&[Stmt], bool)> = vec![(&ctx.module.body, true)];
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => {
-            if let Stmt::FunctionDef(f) = s {
-                bodies.push((&f.body, false));
-            }
-        }
-        Node::Expr(_) => {}
-    });
+    bodies.extend(ctx.functions.iter().map(|f| (&f.body[..], false)));
     for (body, module) in bodies {
         let mut made: Vec<(TextRange, String, u32)> = Vec::new();
         let mut closes = false;

@@ -17,8 +17,10 @@ use super::ScanOptions;
 use super::ast::{self as a, Node};
 use super::model::Model;
 use crate::leak_kind::{Confidence, LeakKind};
-use ruff_python_ast::{ModModule, Stmt};
+use ruff_python_ast::{ModModule, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_text_size::Ranged;
 use ruff_text_size::TextRange;
+use std::collections::HashSet;
 
 /// A rule's raw finding, before it is placed in the file.
 #[derive(Debug, Clone)]
@@ -50,13 +52,21 @@ pub struct Ctx<'a> {
     pub pyplot: Vec<String>,
     /// True when the file imports torch, tensorflow, jax or keras.
     pub tensors: bool,
+    /// Every class, nested ones included, in source order.
+    pub classes: Vec<&'a StmtClassDef>,
+    /// Every function and method, nested ones included, in source order.
+    pub functions: Vec<&'a StmtFunctionDef>,
+    /// The ranges of the functions defined directly in a class body.
+    pub methods: HashSet<TextRange>,
 }
 
 impl<'a> Ctx<'a> {
     /// Gather the import facts of a module.
-    pub fn new(module: &'a ModModule, src: &'a str, model: Model<'a>) -> Self {
+    pub fn new(module: &'a ModModule, src: &'a str) -> Self {
         let mut pyplot = Vec::new();
         let mut tensors = false;
+        let mut classes = Vec::new();
+        let mut functions = Vec::new();
         let tensor_mod = |m: &str| {
             matches!(
                 m.split('.').next(),
@@ -78,6 +88,8 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
+                Stmt::ClassDef(c) => classes.push(c),
+                Stmt::FunctionDef(f) => functions.push(f),
                 Stmt::ImportFrom(i) => {
                     let m = i.module.as_ref().map_or("", |x| x.id.as_str());
                     tensors |= tensor_mod(m);
@@ -94,13 +106,32 @@ impl<'a> Ctx<'a> {
             },
             Node::Expr(_) => {}
         });
+        let methods = classes
+            .iter()
+            .flat_map(|c| a::defs_in(&c.body))
+            .map(|f| f.range())
+            .collect();
         Ctx {
             module,
             src,
-            model,
+            model: super::model::build(module, &classes),
             pyplot,
             tensors,
+            classes,
+            functions,
+            methods,
         }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// The functions defined directly in class bodies.
+    pub fn methods_of_classes(&self) -> Vec<&'a StmtFunctionDef> {
+        self.functions
+            .iter()
+            .copied()
+            .filter(|f| self.methods.contains(&f.range()))
+            .collect()
     }
 }
 

@@ -48,6 +48,9 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         Node::Stmt(_) => {}
         Node::Expr(e) => {
             let Expr::Call(c) = e else { return };
+            if !matches!(a::callee_last(c), Some("getLogger" | "warn")) {
+                return;
+            }
             let Some(callee) = a::dotted(&c.func) else {
                 return;
             };

@@ -17,20 +17,20 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     // Attributes ever assigned a string (`self.buf = ""`) anywhere in the file.
     let mut str_attrs: HashSet<&str> = HashSet::new();
     let mut bodies: Vec<&[Stmt]> = vec![&ctx.module.body];
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => match s {
-            Stmt::Assign(x) if string_init(&x.value) => {
+    bodies.extend(ctx.functions.iter().map(|f| &f.body[..]));
+    for f in &ctx.methods_of_classes() {
+        for s in &f.body {
+            if let Stmt::Assign(x) = s
+                && string_init(&x.value)
+            {
                 for t in &x.targets {
                     if let Some(n) = a::attr_of(t, "self") {
                         str_attrs.insert(n);
                     }
                 }
             }
-            Stmt::FunctionDef(f) => bodies.push(&f.body),
-            _ => {}
-        },
-        Node::Expr(_) => {}
-    });
+        }
+    }
     for body in bodies {
         let mut strings: Vec<&str> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();

@@ -53,8 +53,36 @@ const CONSUMERS: &[&str] = &[
     "os.fstat",
 ];
 
+/// The last name segments `resource` knows, to refuse other calls without allocating.
+const RESOURCE_NAMES: &[&str] = &[
+    "open",
+    "fdopen",
+    "popen",
+    "ZipFile",
+    "TarFile",
+    "socket",
+    "create_connection",
+    "connect",
+    "Session",
+    "ClientSession",
+    "Client",
+    "AsyncClient",
+    "urlopen",
+    "ThreadPoolExecutor",
+    "ProcessPoolExecutor",
+    "Pool",
+    "Popen",
+    "NamedTemporaryFile",
+    "TemporaryFile",
+    "SpooledTemporaryFile",
+];
+
 /// What kind of resource a call makes, if it makes one.
 pub fn resource(c: &ExprCall) -> Option<&'static str> {
+    let quick = a::callee_last(c)?;
+    if !RESOURCE_NAMES.contains(&quick) {
+        return None;
+    }
     let name = a::dotted(&c.func)?;
     let last = name.rsplit('.').next().unwrap_or(&name); // ok: one item at least
     let module = name.rsplit_once('.').map(|(m, _)| m);
@@ -142,7 +170,9 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
                 }
             }
             Expr::Call(c) => {
-                if let Some(d) = a::dotted(&c.func)
+                if let Some(last) = a::callee_last(c)
+                    && CONSUMERS.iter().any(|x| x.ends_with(last))
+                    && let Some(d) = a::dotted(&c.func)
                     && CONSUMERS.contains(&d.as_str())
                 {
                     for x in c.arguments.args.iter() {
@@ -214,9 +244,7 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
 
 /// Attributes (`self.x = open(...)`) that no code of their class ever closes or hands on.
 fn check_attributes(ctx: &Ctx, out: &mut Vec<Hit>) {
-    let mut classes = Vec::new();
-    crate::scan::model::collect_classes(&ctx.module.body, &mut classes);
-    for cls in classes {
+    for cls in &ctx.classes {
         check_class(&cls.body, cls.name.id.as_str(), out);
     }
 }
@@ -292,14 +320,9 @@ fn check_class(body: &[Stmt], cname: &str, out: &mut Vec<Hit>) {
 
 /// Report resources opened outside `with` and never closed.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
-    a::walk(&ctx.module.body, true, &mut |node, _at| match node {
-        Node::Stmt(s) => {
-            if let Stmt::FunctionDef(f) = s {
-                check_function(f, out);
-            }
-        }
-        Node::Expr(_) => {}
-    });
+    for f in &ctx.functions {
+        check_function(f, out);
+    }
     check_attributes(ctx, out);
 }
 
