@@ -2,14 +2,14 @@
 
 usage: python3 benches/compare_scan.py [--stdlib DIR] [--ruff PATH] [--runs R]
 
-Times, alternately and R times each (median and best):
+Times, alternately and R times each (median and best wall time, median CPU time):
   leakhunt: leakhunt scan STDLIB --format json          (all ten kinds, 2 threads)
   ruff:     ruff check --select B019,SIM115 --no-cache --exit-zero STDLIB
 on the same tree, and prints both times and the ratio. The stdlib defaults to pyenv's 3.11;
 ruff to the one in that interpreter's bin/ (pip install ruff there), else `ruff` on PATH.
 Both tools skip site-packages, so they read the same files.
 """
-import argparse, glob, json, os, shutil, statistics, subprocess, sys, time
+import argparse, glob, json, os, resource, shutil, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,12 +20,16 @@ def pyenv_311():
 
 
 def timed(cmd):
+    """Wall time, CPU time (user+sys of the child) and stdout of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if r.returncode not in (0, 1, 3):
         sys.exit(f"{cmd[0]} failed ({r.returncode}): {r.stderr.decode()[:500]}")
-    return dt, r.stdout
+    return dt, cpu, r.stdout
 
 
 def main():
@@ -48,21 +52,29 @@ def main():
                 "--output-format", "concise", "--isolated", stdlib]
     ruff_version = subprocess.check_output([ruff, "--version"], text=True).strip()
     # One warm-up each (page cache), then alternate.
-    _, out = timed(lh_cmd)
+    _, _, out = timed(lh_cmd)
     doc = json.loads(out)
-    _, rout = timed(ruff_cmd)
+    _, _, rout = timed(ruff_cmd)
     ruff_findings = sum(1 for l in rout.decode().splitlines() if ": B019" in l or ": SIM115" in l)
-    lh, rf = [], []
+    lh, rf, lhc, rfc = [], [], [], []
     for _ in range(a.runs):
-        lh.append(timed(lh_cmd)[0])
-        rf.append(timed(ruff_cmd)[0])
+        t, c, _ = timed(lh_cmd)
+        lh.append(t)
+        lhc.append(c)
+        t, c, _ = timed(ruff_cmd)
+        rf.append(t)
+        rfc.append(c)
     print(f"tree: {stdlib}: {doc['files_scanned']} files, {doc['lines_scanned']} lines")
-    print(f"leakhunt scan (10 kinds): median {statistics.median(lh):.3f} s, best {min(lh):.3f} s, "
+    med = statistics.median
+    print(f"leakhunt scan (10 kinds): median {med(lh):.3f} s, best {min(lh):.3f} s, "
+          f"cpu median {med(lhc):.3f} s, "
           f"{len(doc['findings'])} findings, {len(doc['syntax_errors'])} files not parsed")
-    print(f"{ruff_version} B019,SIM115: median {statistics.median(rf):.3f} s, best {min(rf):.3f} s, "
+    print(f"{ruff_version} B019,SIM115: median {med(rf):.3f} s, best {min(rf):.3f} s, "
+          f"cpu median {med(rfc):.3f} s, "
           f"{ruff_findings} findings")
     print(f"ratio leakhunt/ruff: median {statistics.median(lh) / statistics.median(rf):.2f}x, "
-          f"best {min(lh) / min(rf):.2f}x (goal: <= 1.5x)")
+          f"best {min(lh) / min(rf):.2f}x, cpu {med(lhc) / med(rfc):.2f}x (goal: <= 1.5x)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

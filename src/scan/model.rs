@@ -259,7 +259,11 @@ pub fn build<'a>(
         model.containers.extend(list);
     }
     // Class attributes.
+    let lasting = lasting_classes(&module.body);
     for &cls in classes {
+        if !lasting.contains(&cls.range()) {
+            continue; // A class made inside a function: its instances are local too.
+        }
         let cname = cls.name.id.as_str();
         let is_test = cls.arguments.as_ref().is_some_and(|args| {
             args.args
@@ -306,6 +310,35 @@ pub fn build<'a>(
         model.containers.extend(list);
     }
     model
+}
+
+/// The classes defined at module level or inside other such classes (not inside functions).
+fn lasting_classes(body: &[Stmt]) -> HashSet<TextRange> {
+    let mut out = HashSet::new();
+    fn go(body: &[Stmt], out: &mut HashSet<TextRange>) {
+        for s in body {
+            match s {
+                Stmt::ClassDef(c) => {
+                    out.insert(c.range());
+                    go(&c.body, out);
+                }
+                Stmt::If(i) => {
+                    go(&i.body, out);
+                    for c in &i.elif_else_clauses {
+                        go(&c.body, out);
+                    }
+                }
+                Stmt::Try(t) => {
+                    go(&t.body, out);
+                    go(&t.orelse, out);
+                    go(&t.finalbody, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    go(body, &mut out);
+    out
 }
 
 /// Statements at module level, looking through `if`/`try`/`with` blocks.

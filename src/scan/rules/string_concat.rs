@@ -32,7 +32,6 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         }
     }
     for body in bodies {
-        let mut strings: Vec<&str> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         a::walk(body, false, &mut |node, at| match node {
             Node::Stmt(s) => {
@@ -48,11 +47,14 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                     } else {
                         return;
                     };
+                    let mut bytes = false;
                     let evidence = if local {
                         let inits = model::assigned(body, &label);
                         if inits.iter().any(|v| !string_init(v)) {
                             return; // Sometimes not a string: a list, a number...
                         }
+                        bytes = !inits.is_empty()
+                            && inits.iter().all(|v| matches!(v, Expr::BytesLiteral(_)));
                         !inits.is_empty() || a::is_stringy(&x.value)
                     } else {
                         str_attrs.contains(&label[5..]) || a::is_stringy(&x.value)
@@ -60,23 +62,41 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                     if !evidence || !seen.insert(&ctx.src[x.target.range()]) {
                         return;
                     }
-                    strings.push(&ctx.src[x.target.range()]);
-                    out.push(Hit {
-                    kind: LeakKind::StringConcat,
-                    confidence: if local { Confidence::Low } else { Confidence::Medium },
-                    range: s.range(),
-                    why: if local {
-                        format!("{label} is a string rebuilt by += inside a loop: each step may copy everything built so far (quadratic when another reference exists).")
+                    // CPython resizes a local str in place when nothing else refers to it;
+                    // bytes and attributes are copied every time.
+                    let (confidence, why) = if bytes {
+                        (
+                            Confidence::Medium,
+                            format!(
+                                "{label} is a bytes object rebuilt by += inside a loop: every step copies everything built so far (quadratic)."
+                            ),
+                        )
+                    } else if local {
+                        (
+                            Confidence::Low,
+                            format!(
+                                "{label} is a string rebuilt by += inside a loop: each step may copy everything built so far (quadratic when another reference exists)."
+                            ),
+                        )
                     } else {
-                        format!("{label} is a string attribute grown by += inside a loop: every step copies the whole text, and the attribute keeps it all.")
-                    },
-                    fix: format!("Here: append the pieces to a list and ''.join() it once instead of `{label} += ...`."),
-                    rule: "str-plus-equals",
-                });
+                        (
+                            Confidence::Medium,
+                            format!(
+                                "{label} is a string attribute grown by += inside a loop: every step copies the whole text, and the attribute keeps it all."
+                            ),
+                        )
+                    };
+                    out.push(Hit {
+                        kind: LeakKind::StringConcat,
+                        confidence,
+                        range: s.range(),
+                        why,
+                        fix: format!("Here: append the pieces to a list and b''.join()/''.join() them once instead of `{label} += ...`."),
+                        rule: "str-plus-equals",
+                    });
                 }
             }
             Node::Expr(_) => {}
         });
-        let _ = strings;
     }
 }

@@ -103,6 +103,12 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         {
             continue; // A dict keyed by names or types: a registry bounded by its keys.
         }
+        // An instance's dict filled by key is its data unless it is named as a cache: it
+        // lives and dies with the instance.
+        let named_cache = short.contains("cache") || short.contains("memo");
+        if found == LeakKind::CacheNoEviction && c.class.is_some() && !named_cache {
+            continue;
+        }
         if c.class.is_none() && found == LeakKind::UnboundedCollection && !hoard && g.loops == 0 {
             continue; // A module list grown by a registration function.
         }

@@ -253,8 +253,20 @@ fn check_class(body: &[Stmt], cname: &str, out: &mut Vec<Hit>) {
     let mut stored: Vec<(&str, TextRange, &'static str, String)> = Vec::new();
     let mut closed: HashSet<&str> = HashSet::new();
     let mut handed: HashSet<&str> = HashSet::new();
+    // `sock = self.sock` (then `sock.close()`): local name -> attribute.
+    let mut aliases: Vec<(&str, &str)> = Vec::new();
+    let mut closed_names: HashSet<&str> = HashSet::new();
     a::walk(body, true, &mut |node, _at| match node {
         Node::Stmt(s) => {
+            if let Stmt::Assign(x) = s
+                && let Some(attr) = a::attr_of(&x.value, "self")
+            {
+                for t in &x.targets {
+                    if let Some(n) = a::name(t) {
+                        aliases.push((n, attr));
+                    }
+                }
+            }
             if let Stmt::Assign(x) = s
                 && let [Expr::Attribute(t)] = &x.targets[..]
                 && a::name(&t.value) == Some("self")
@@ -279,10 +291,18 @@ fn check_class(body: &[Stmt], cname: &str, out: &mut Vec<Hit>) {
         Node::Expr(e) => {
             {
                 if let Expr::Call(c) = e {
-                    if let Some((Expr::Attribute(x), m)) = a::method_call(c)
+                    if let Some((recv, m)) = a::method_call(c)
                         && CLOSERS.contains(&m)
                     {
-                        closed.insert(x.attr.id.as_str());
+                        match recv {
+                            Expr::Attribute(x) => {
+                                closed.insert(x.attr.id.as_str());
+                            }
+                            Expr::Name(n) => {
+                                closed_names.insert(n.id.as_str());
+                            }
+                            _ => {}
+                        }
                     }
                     for arg in c.arguments.args.iter() {
                         if let Expr::Attribute(x) = arg {
@@ -300,6 +320,11 @@ fn check_class(body: &[Stmt], cname: &str, out: &mut Vec<Hit>) {
             }
         }
     });
+    for (n, attr) in aliases {
+        if closed_names.contains(n) {
+            closed.insert(attr);
+        }
+    }
     for (attr, range, what, callee) in stored {
         if closed.contains(attr) || handed.contains(attr) {
             continue;
