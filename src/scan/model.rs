@@ -681,6 +681,8 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 for d in &f.decorator_list {
                     self.visit_expr(&d.expression);
                 }
+                // Defaults are evaluated here: `def h(q=self.queue)` aliases the container.
+                self.visit_parameters(&f.parameters);
                 let saved = (self.func, self.loops, self.top);
                 if self.func.is_none() || matches!(self.target, Target::Module(_)) {
                     self.func = Some(f);

@@ -59,6 +59,14 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                     } else {
                         str_attrs.contains(&label[5..]) || a::is_stringy(&x.value)
                     };
+                    // Padding and separators (`s += ' '`, `s += '-' * n`) add constants, not data.
+                    let constant = match &*x.value {
+                        Expr::BinOp(b) => a::is_const(&b.left) || a::is_const(&b.right),
+                        v => a::is_const(v),
+                    };
+                    if local && !bytes && constant {
+                        return;
+                    }
                     if !evidence || !seen.insert(&ctx.src[x.target.range()]) {
                         return;
                     }
