@@ -197,7 +197,7 @@ fn json_face_matches_schema_doc() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["leakhunt_scan"], 1);
     assert_eq!(v["files_scanned"], 1);
-    assert_eq!(v["counts"]["string_concat"], 2);
+    assert_eq!(v["counts"]["string_concat"], 3);
     let f = &v["findings"][0];
     for key in [
         "kind",

@@ -771,6 +771,16 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 }
             }
             Expr::Compare(c) => {
+                // `if len(c) < N:` guards the growth: the container is bounded by hand.
+                for x in c.comparators.iter().chain(std::iter::once(&*c.left)) {
+                    if let Expr::Call(call) = x
+                        && a::name(&call.func) == Some("len")
+                        && let Some(arg) = call.arguments.args.first()
+                        && let Some(k) = self.key(arg)
+                    {
+                        self.entry(&k).trims += 1;
+                    }
+                }
                 let keyed = c.ops.iter().any(|o| matches!(o, CmpOp::In | CmpOp::NotIn));
                 self.read(&c.left);
                 for x in c.comparators.iter() {

@@ -33,3 +33,20 @@ class Log:
     def feed(self, lines):
         for line in lines:
             self.text += line  # expect: string_concat@13
+
+
+def scan_word(text):
+    """Near miss: a local built char by char is resized in place by CPython."""
+    word = ""
+    for ch in text:
+        word += ch
+    return word
+
+
+def keep_prefixes(items):
+    prefix = ""
+    seen = []
+    for item in items:
+        prefix += item  # expect: string_concat@9
+        seen.append(prefix)
+    return seen

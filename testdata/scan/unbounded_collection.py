@@ -96,3 +96,14 @@ def remember(x):
 
 __all__ = []
 __all__.append("remember")  # near miss: module-level registration at import time
+
+
+class Guarded:
+    """Near miss: growth guarded by a size check."""
+
+    def __init__(self):
+        self.types = set()
+
+    def note(self, obj):
+        if len(self.types) < 100:
+            self.types.add(type(obj))

@@ -12,6 +12,41 @@ fn string_init(e: &Expr) -> bool {
     a::is_stringy(e) || matches!(e, Expr::BytesLiteral(_))
 }
 
+/// True for a piece made by formatting a value: `str(x)`, `repr(x)`, an f-string with fields,
+/// `'...' % x`, `'...'.format(x)`.
+fn formats(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => matches!(a::callee_last(c), Some("str" | "repr" | "format")),
+        Expr::FString(_) => a::is_built_string(e),
+        Expr::BinOp(b) => {
+            (b.op == Operator::Mod && matches!(&*b.left, Expr::StringLiteral(_)))
+                || formats(&b.left)
+                || formats(&b.right)
+        }
+        _ => false,
+    }
+}
+
+/// True when `name` is also stored somewhere in `body` (assigned to another target, appended,
+/// put in a container), so a second reference defeats CPython's in-place resize.
+fn kept_elsewhere(body: &[Stmt], name: &str) -> bool {
+    let mut kept = false;
+    a::walk(body, false, &mut |node, _at| match node {
+        Node::Stmt(Stmt::Assign(x)) if a::name(&x.value) == Some(name) => kept = true,
+        Node::Expr(Expr::Call(c)) => {
+            if matches!(
+                a::callee_last(c),
+                Some("append" | "add" | "insert" | "extend" | "setdefault")
+            ) && c.arguments.args.iter().any(|v| a::name(v) == Some(name))
+            {
+                kept = true;
+            }
+        }
+        _ => {}
+    });
+    kept
+}
+
 /// Report string building by `+=` in loops.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     // Attributes ever assigned a string (`self.buf = ""`) anywhere in the file.
@@ -65,6 +100,12 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         v => a::is_const(v),
                     };
                     if local && !bytes && constant {
+                        return;
+                    }
+                    // CPython grows a local str in place while nothing else refers to it, so a
+                    // local is reported when it is built by formatting items (the
+                    // `result += str(item)` pattern) or when another reference is kept.
+                    if local && !bytes && !formats(&x.value) && !kept_elsewhere(body, &label) {
                         return;
                     }
                     if !evidence || !seen.insert(&ctx.src[x.target.range()]) {
