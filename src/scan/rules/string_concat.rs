@@ -33,14 +33,13 @@ fn kept_elsewhere(body: &[Stmt], name: &str) -> bool {
     let mut kept = false;
     a::walk(body, false, &mut |node, _at| match node {
         Node::Stmt(Stmt::Assign(x)) if a::name(&x.value) == Some(name) => kept = true,
-        Node::Expr(Expr::Call(c)) => {
+        Node::Expr(Expr::Call(c))
             if matches!(
                 a::callee_last(c),
                 Some("append" | "add" | "insert" | "extend" | "setdefault")
-            ) && c.arguments.args.iter().any(|v| a::name(v) == Some(name))
-            {
-                kept = true;
-            }
+            ) && c.arguments.args.iter().any(|v| a::name(v) == Some(name)) =>
+        {
+            kept = true
         }
         _ => {}
     });
