@@ -63,3 +63,13 @@ class ClosingClient:
 
     def close(self):
         self.sock.close()
+
+
+def piped(loop, fd):
+    """Near miss: handed on inside a nested coroutine."""
+    pipe = open(fd, "rb")
+
+    async def connect():
+        await loop.connect_read_pipe(lambda: None, pipe)
+
+    loop.run_until_complete(connect())

@@ -126,7 +126,16 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
     let mut with_ctx: HashSet<TextSize> = HashSet::new();
     // `with self.assertRaises(...)`/`pytest.raises` blocks: the call is expected to fail.
     let mut raising: Vec<TextRange> = Vec::new();
-    a::walk(&f.body, false, &mut |node, _at| match node {
+    // The statements of this function itself (not of functions nested in it).
+    let mut own: HashSet<TextSize> = HashSet::new();
+    a::walk(&f.body, false, &mut |node, _at| {
+        if let Node::Stmt(s) = node {
+            own.insert(s.start());
+        }
+    });
+    // Nested functions are walked too: a use there (an `async def` handing the resource on,
+    // a cleanup callback closing it) is this scope's use.
+    a::walk(&f.body, true, &mut |node, _at| match node {
         Node::Stmt(s) => match s {
             Stmt::Assign(x) => {
                 if let [t] = &x.targets[..]
@@ -213,7 +222,7 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
     });
     let fname = f.name.id.as_str();
     let mut seen: HashMap<&str, ()> = HashMap::new();
-    for b in &bound {
+    for b in bound.iter().filter(|b| own.contains(&b.range.start())) {
         if raising.iter().any(|r| r.contains_range(b.range)) {
             continue;
         }
