@@ -126,13 +126,6 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
     let mut with_ctx: HashSet<TextSize> = HashSet::new();
     // `with self.assertRaises(...)`/`pytest.raises` blocks: the call is expected to fail.
     let mut raising: Vec<TextRange> = Vec::new();
-    // The statements of this function itself (not of functions nested in it).
-    let mut own: HashSet<TextSize> = HashSet::new();
-    a::walk(&f.body, false, &mut |node, _at| {
-        if let Node::Stmt(s) = node {
-            own.insert(s.start());
-        }
-    });
     // Nested functions are walked too: a use there (an `async def` handing the resource on,
     // a cleanup callback closing it) is this scope's use.
     a::walk(&f.body, true, &mut |node, _at| match node {
@@ -222,6 +215,15 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
     });
     let fname = f.name.id.as_str();
     let mut seen: HashMap<&str, ()> = HashMap::new();
+    // The statements of this function itself (not of functions nested in it).
+    let mut own: HashSet<TextSize> = HashSet::new();
+    if !bound.is_empty() {
+        a::walk(&f.body, false, &mut |node, _at| {
+            if let Node::Stmt(s) = node {
+                own.insert(s.start());
+            }
+        });
+    }
     for b in bound.iter().filter(|b| own.contains(&b.range.start())) {
         if raising.iter().any(|r| r.contains_range(b.range)) {
             continue;
