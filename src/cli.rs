@@ -39,6 +39,8 @@ enum Command {
     Stats(StatsArgs),
     /// Why is this object alive: its chain from a root and its dominators (.snap)
     Path(PathArgs),
+    /// Audit Python source for the ten leak kinds (exit 3 on a finding matching --fail-on)
+    Scan(crate::scan::cli::ScanArgs),
     /// Run a Python program with snapshots on an interval, on SIGUSR2 and at exit
     Record(crate::capture::record::RecordArgs),
     /// Snapshots of a CPython process already running (through gdb)
@@ -163,6 +165,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Record(a) => (String::new(), crate::capture::record::run(&a)?),
         Command::Attach(a) => (String::new(), crate::capture::attach::run(&a)?),
         Command::PythonPath => (crate::capture::python_path()?, 0),
+        Command::Scan(a) => crate::scan::cli::run(&a)?,
     };
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.

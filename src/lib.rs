@@ -13,4 +13,5 @@ pub mod leak_kind;
 pub mod memory;
 pub mod progress;
 pub mod report;
+pub mod scan;
 pub mod text;

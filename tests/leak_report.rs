@@ -530,3 +530,49 @@ fn source_join_shows_the_allocating_code_and_the_retainer_definition() {
     let out = leakhunt(["report", "x.snap", "y.snap", "--source", "/no/such/dir"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn heap_and_source_agree_and_raise_confidence() {
+    let dir = testdata("snap/corpus");
+    let root = common::root().display().to_string();
+    for name in [
+        "unbounded_collection",
+        "cache_no_eviction",
+        "circular_reference",
+        "event_handler",
+        "closure_capture",
+        "thread_task",
+        "logging_unique",
+        "lru_method",
+        "warnings_registry",
+    ] {
+        let (plain, _) = report(&dir, name, &[]);
+        let (joined, _) = report(&dir, name, &["--source", root.as_str()]);
+        let (p, j) = (&plain["findings"][0], &joined["findings"][0]);
+        assert_eq!(p["kind"], j["kind"], "{name}");
+        let agree: Vec<&Value> = j["static_findings"]
+            .as_array()
+            .map(|a| a.iter().filter(|s| s["agrees"] == true).collect())
+            .unwrap_or_default();
+        assert!(!agree.is_empty(), "{name}: no agreeing scan finding: {j:#}");
+        assert!(
+            agree[0]["site"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&format!("leaks/{name}.py:")),
+            "{name}"
+        );
+        assert!(
+            j["evidence"].as_array().is_some_and(|e| e
+                .iter()
+                .any(|l| l.as_str().unwrap_or("").starts_with("the source agrees"))),
+            "{name}"
+        );
+        if p["confidence"] == "medium" {
+            assert_eq!(
+                j["confidence"], "high",
+                "{name}: agreement raises confidence"
+            );
+        }
+    }
+}

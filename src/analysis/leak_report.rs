@@ -16,6 +16,7 @@ use crate::graph::{HeapGraph, NONE};
 use crate::leak_kind::{Confidence, LeakKind};
 use crate::text::size;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Findings smaller than this are noise of the interpreter, not leaks.
@@ -60,6 +61,23 @@ pub struct Finding {
     pub code: Option<String>,
     /// Where the retainer is defined (`self.history = []`, `_cache = {}`), when found.
     pub retainer_definition: Option<CodeRef>,
+    /// What `leakhunt scan` says at the allocation site and the retainer's definition.
+    pub static_findings: Vec<StaticRef>,
+}
+
+/// A source-scan finding at a heap finding's code.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaticRef {
+    /// Its kind.
+    pub kind: LeakKind,
+    /// `file:line:col`.
+    pub site: String,
+    /// The scan rule that made it.
+    pub rule: &'static str,
+    /// Its one-sentence reason.
+    pub why: String,
+    /// Whether it names the same kind as the heap finding.
+    pub agrees: bool,
 }
 
 /// The whole report.
@@ -174,6 +192,7 @@ pub fn finding(v: Verdict, s: Subject, growth: Growth) -> Finding {
         detection: detection(s.alloc_site.as_deref()),
         code: None,
         retainer_definition: None,
+        static_findings: Vec::new(),
         alloc_site: s.alloc_site,
         leaking_type: s.leaking_type,
         retainer_type: s.retainer_type,
@@ -451,16 +470,21 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
 pub use tm_report::from_tracemalloc;
 
 /// Join findings with the source: the code around each allocation site and where each
-/// retainer is defined, the files found at their recorded paths or under `dirs`.
+/// retainer is defined, the files found at their recorded paths or under `dirs`, and what
+/// the source scan finds there; a scan finding of the same kind raises the confidence.
 /// `main_file` is the script that ran as `__main__`, when known.
 pub fn join_source(r: &mut LeakReport, dirs: &[PathBuf], main_file: Option<&str>) {
+    let mut scans: HashMap<PathBuf, Vec<crate::scan::StaticFinding>> = HashMap::new();
+    let opts = crate::scan::ScanOptions::default();
     for f in &mut r.findings {
-        if let Some((_, _, c)) = f
+        let mut places: Vec<(PathBuf, usize)> = Vec::new();
+        if let Some((path, line, c)) = f
             .alloc_site
             .as_deref()
             .and_then(|s| source_join::code_at(s, dirs))
         {
             f.code = Some(c.code);
+            places.push((path, line));
         }
         let module_file = match source_join::root_module(&f.chain_text) {
             Some("__main__") => main_file.and_then(|m| source_join::resolve(m, dirs)),
@@ -471,18 +495,76 @@ pub fn join_source(r: &mut LeakReport, dirs: &[PathBuf], main_file: Option<&str>
             }
             None => None,
         };
-        let Some(path) = module_file else { continue };
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        if let Some(line) = source_join::retainer_line(&text, &f.chain_text) {
-            if let Some(code) = source_join::excerpt(&text, line) {
-                let site = format!("{}:{line}", path.display());
-                if f.alloc_site.is_none() {
-                    f.location = site.clone();
+        if let Some(path) = module_file {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let def = source_join::retainer_line(&text, &f.chain_text)
+                    .and_then(|line| Some((line, source_join::excerpt(&text, line)?)));
+                if let Some((line, code)) = def {
+                    let site = format!("{}:{line}", path.display());
+                    if f.alloc_site.is_none() {
+                        f.location = site.clone();
+                    }
+                    f.retainer_definition = Some(CodeRef { site, code });
+                    places.push((path, line));
                 }
-                f.retainer_definition = Some(CodeRef { site, code });
+            }
+        }
+        // Scan findings near those lines, or about the same container by name in its file
+        // (`self.history.append(...)` for a chain ending in `history (list)`).
+        let name = source_join::retainer_name(&f.chain_text).map(str::to_string);
+        for (k, (path, line)) in places.iter().enumerate() {
+            let found = scans.entry(path.clone()).or_insert_with(|| {
+                crate::scan::scan_file(path, &opts)
+                    .map(|s| s.findings)
+                    .unwrap_or_default()
+            });
+            let line = *line as u32;
+            let is_definition = f.retainer_definition.is_some() && k + 1 == places.len();
+            let names_it = |s: &crate::scan::StaticFinding| {
+                is_definition && name.as_deref().is_some_and(|n| mentions(&s.code, n))
+            };
+            for s in found
+                .iter()
+                .filter(|s| (s.line <= line + 2 && line <= s.end_line + 2) || names_it(s))
+            {
+                let site = format!("{}:{}:{}", s.file.display(), s.line, s.col);
+                if f.static_findings
+                    .iter()
+                    .any(|x| x.site == site && x.kind == s.kind)
+                {
+                    continue;
+                }
+                let agrees = s.kind == f.kind;
+                f.static_findings.push(StaticRef {
+                    kind: s.kind,
+                    site: site.clone(),
+                    rule: s.rule,
+                    why: s.why.clone(),
+                    agrees,
+                });
+                if agrees
+                    && !f
+                        .evidence
+                        .iter()
+                        .any(|e| e.starts_with("the source agrees"))
+                {
+                    f.confidence = f.confidence.raised();
+                    f.evidence.push(format!(
+                        "the source agrees: leakhunt scan finds {} at {site} ({}), confidence raised",
+                        s.kind, s.why
+                    ));
+                }
             }
         }
     }
+}
+
+/// Whether `code` uses `name` as a whole identifier.
+fn mentions(code: &str, name: &str) -> bool {
+    code.match_indices(name).any(|(i, _)| {
+        let before = code[..i].chars().next_back();
+        let after = code[i + name.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
 }

@@ -86,23 +86,37 @@ pub fn root_module(chain_text: &str) -> Option<&str> {
     chain_text.split(" -> ").next()?.strip_prefix("module ")
 }
 
+/// The name of the attribute or global that holds a chain's growth (`history`, `_cache`).
+pub fn retainer_name(chain_text: &str) -> Option<&str> {
+    let st = steps(chain_text);
+    st.iter()
+        .rev()
+        .find(|(l, _)| !l.starts_with('[') && !l.starts_with('<') && !l.starts_with('('))
+        .map(|(l, _)| *l)
+}
+
 /// The line (1-based) where the retainer of `chain_text` is defined in `text`, the module
 /// the chain starts from: the assignment of the attribute that holds the growth inside its
 /// class, or the module global.
 pub fn retainer_line(text: &str, chain_text: &str) -> Option<usize> {
     let st = steps(chain_text);
     // The last named step before the leaking objects (`[*]`): the container's name.
-    let named: Vec<(usize, &(&str, &str))> = st
+    let (i, label) = st
         .iter()
         .enumerate()
-        .filter(|(_, (l, _))| !l.starts_with('[') && !l.starts_with('<') && !l.starts_with('('))
-        .collect();
-    let &(i, &(label, _)) = named.last()?;
+        .rev()
+        .find(|(_, (l, _))| !l.starts_with('[') && !l.starts_with('<') && !l.starts_with('('))
+        .map(|(i, (l, _))| (i, *l))?;
     let lines: Vec<&str> = text.lines().collect();
-    let owner_class = i
-        .checked_sub(1)
-        .and_then(|j| st.get(j))
-        .map(|(_, ty)| ty.rsplit('.').next().unwrap_or(ty));
+    // The owner's class: the type of the step before, or that step itself when it is a
+    // class (`PriceService (type) -> price (...)`).
+    let owner_class = i.checked_sub(1).and_then(|j| st.get(j)).map(|(l, ty)| {
+        if *ty == "type" {
+            *l
+        } else {
+            ty.rsplit('.').next().unwrap_or(ty)
+        }
+    });
     if let Some(class) = owner_class.filter(|c| c.chars().next().is_some_and(char::is_uppercase)) {
         let start = lines.iter().position(|l| {
             let t = l.trim_start();
@@ -110,11 +124,25 @@ pub fn retainer_line(text: &str, chain_text: &str) -> Option<usize> {
                 .is_some_and(|r| r.starts_with(class) && r[class.len()..].starts_with(['(', ':']))
         })?;
         let attr = format!("self.{label}");
+        let method = format!("def {label}(");
         let hit = lines[start..].iter().position(|l| {
             let t = l.trim_start();
             t.starts_with(&attr) && t[attr.len()..].trim_start().starts_with(['=', ':'])
         });
-        return Some(start + hit.unwrap_or(0) + 1);
+        // A method holding the growth (an lru_cache wrapper): its first decorator.
+        let def = || {
+            let d = start
+                + lines[start..]
+                    .iter()
+                    .position(|l| l.trim_start().starts_with(&method))?;
+            let decorators = lines[start..d]
+                .iter()
+                .rev()
+                .take_while(|l| l.trim_start().starts_with('@'))
+                .count();
+            Some(d - decorators)
+        };
+        return Some(hit.map(|h| start + h).or_else(def).unwrap_or(start) + 1);
     }
     lines
         .iter()
@@ -131,7 +159,7 @@ mod tests {
 
     #[test]
     fn finds_retainer_definitions() {
-        let src = "import x\n\nclass Tracker:\n    def __init__(self):\n        self.history = []\n\n_cache = {}\n";
+        let src = "import x\n\nclass Tracker:\n    def __init__(self):\n        self.history = []\n\n    @functools.lru_cache(maxsize=None)\n    def price(self, item):\n        return item\n\n_cache = {}\n";
         assert_eq!(
             retainer_line(
                 src,
@@ -141,6 +169,13 @@ mod tests {
         );
         assert_eq!(
             retainer_line(src, "module app -> _cache (dict) -> [*] (list)"),
+            Some(11)
+        );
+        assert_eq!(
+            retainer_line(
+                src,
+                "module m -> Tracker (type) -> price (functools._lru_cache_wrapper) -> [*] (tuple)"
+            ),
             Some(7)
         );
         assert_eq!(

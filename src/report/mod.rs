@@ -4,6 +4,8 @@ pub mod dot;
 pub mod json;
 pub mod leak;
 pub mod markdown;
+pub mod sarif;
+pub mod scan;
 pub mod site;
 pub mod table;
 

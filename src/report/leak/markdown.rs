@@ -81,6 +81,14 @@ pub fn render(r: &LeakReport, n: usize) -> String {
         for e in &f.evidence {
             out.push_str(&format!("- {}\n", e.replace('\n', " ")));
         }
+        for st in f.static_findings.iter().filter(|s| !s.agrees) {
+            out.push_str(&format!(
+                "- the source scan also flags `{}` at `{}`: {}\n",
+                st.kind,
+                cell(&st.site),
+                st.why.replace('\n', " ")
+            ));
+        }
         if f.group_count > 1 {
             out.push_str(&format!(
                 "- {} retainers with this same chain are grouped here\n",

@@ -1,0 +1,879 @@
+//! The scope model: containers (per class attribute, per module name), how each one is created,
+//! where it grows, and whether anything trims it or lets it escape the model's sight.
+
+use super::ast::{self as a, At, Node};
+use ruff_python_ast::comparable::ComparableExpr;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{CmpOp, Expr, ExprContext, ModModule, Operator, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+use std::collections::{HashMap, HashSet};
+
+/// What a container was created as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// `[]`, `list()`, a list comprehension.
+    List,
+    /// `{}`, `dict()`, `defaultdict(...)`, `OrderedDict()`, `Counter()`.
+    Dict,
+    /// `set()`.
+    Set,
+    /// `deque()` without `maxlen`.
+    Deque,
+    /// A container that bounds or drops its entries itself (`deque(maxlen=N)`, `Weak*`).
+    Bounded,
+}
+
+impl Init {
+    /// How a reader names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Init::List => "list",
+            Init::Dict => "dict",
+            Init::Set => "set",
+            Init::Deque => "deque() without maxlen",
+            Init::Bounded => "bounded container",
+        }
+    }
+}
+
+/// One place a container grows.
+#[derive(Debug, Clone)]
+pub struct Grow<'a> {
+    /// The growing expression or statement.
+    pub range: TextRange,
+    /// How: `.append()`, `[k] = v`, `+=`...
+    pub how: &'static str,
+    /// The value added, when one is visible.
+    pub value: Option<&'a Expr>,
+    /// The key used (`c[k] = v`, `c.setdefault(k, ...)`).
+    pub key: Option<&'a Expr>,
+    /// The function it happens in (None: module or class body).
+    pub func: Option<&'a StmtFunctionDef>,
+    /// Loops around it within that function.
+    pub loops: u32,
+}
+
+/// Everything the model knows about one container.
+#[derive(Debug, Clone)]
+pub struct Container<'a> {
+    /// How code names it: `self.history` or `_cache`.
+    pub name: String,
+    /// The class it belongs to (None for module names).
+    pub class: Option<&'a str>,
+    /// What it was created as, and where.
+    pub init: Option<(Init, TextRange)>,
+    /// Assignments to it other than the creation (each resets it).
+    pub assigns: u32,
+    /// Places it grows.
+    pub grows: Vec<Grow<'a>>,
+    /// Places that remove entries (`pop`, `clear`, `del x[k]`, slice assignment...).
+    pub trims: u32,
+    /// Uses the model cannot follow (passed to a call, returned, aliased).
+    pub escapes: u32,
+    /// Membership tests or lookups by key (`k in c`, `c.get(k)`, `c[k]`).
+    pub keyed_reads: u32,
+    /// Reads of the whole or of entries (iteration, `len`, tests, lookups, other methods).
+    pub reads: u32,
+    /// The keys looked up, with the function they are looked up in.
+    pub lookups: Vec<(Option<TextRange>, &'a Expr)>,
+}
+
+impl<'a> Container<'a> {
+    fn new(name: String, class: Option<&'a str>) -> Self {
+        Container {
+            name,
+            class,
+            init: None,
+            assigns: 0,
+            grows: Vec::new(),
+            trims: 0,
+            escapes: 0,
+            keyed_reads: 0,
+            lookups: Vec::new(),
+            reads: 0,
+        }
+    }
+
+    /// True when `g` stores under a key that the same function looked up first (the memo
+    /// idiom `if k not in c: c[k] = ...`), or by `setdefault`.
+    pub fn checked(&self, g: &Grow) -> bool {
+        let Some(key) = g.key else { return false };
+        if g.how == ".setdefault()" {
+            // `c.setdefault(k, [])` memoises; `c.setdefault(k, 0)` counts.
+            return g.value.is_some_and(|v| !a::is_const(v));
+        }
+        let func = g.func.map(|f| f.range);
+        let want = ComparableExpr::from(key);
+        self.lookups
+            .iter()
+            .any(|(f, k)| *f == func && ComparableExpr::from(*k) == want)
+    }
+
+    /// Created as an unbounded container, grown, never trimmed, reset or let out of sight.
+    pub fn only_grows(&self) -> bool {
+        matches!(self.init, Some((i, _)) if i != Init::Bounded)
+            && !self.grows.is_empty()
+            && self.trims == 0
+            && self.assigns == 0
+            && self.escapes == 0
+    }
+}
+
+const GROW: &[&str] = &[
+    "append",
+    "appendleft",
+    "extend",
+    "extendleft",
+    "add",
+    "update",
+    "insert",
+    "setdefault",
+    "__setitem__",
+];
+const TRIM: &[&str] = &[
+    "pop",
+    "popleft",
+    "popitem",
+    "remove",
+    "discard",
+    "clear",
+    "__delitem__",
+    "difference_update",
+    "intersection_update",
+    "symmetric_difference_update",
+    "move_to_end",
+    "rotate",
+    "subtract",
+];
+const KEYED: &[&str] = &["get", "__contains__", "__getitem__", "setdefault"];
+const READ_FUNCS: &[&str] = &[
+    "len",
+    "list",
+    "sorted",
+    "tuple",
+    "set",
+    "frozenset",
+    "iter",
+    "enumerate",
+    "reversed",
+    "any",
+    "all",
+    "sum",
+    "min",
+    "max",
+    "repr",
+    "str",
+    "print",
+    "bool",
+    "zip",
+    "map",
+    "filter",
+    "isinstance",
+    "id",
+    "hash",
+    "dict",
+];
+
+/// What a value creates, when it creates a container.
+pub fn container_init(e: &Expr) -> Option<Init> {
+    match e {
+        Expr::List(l) if l.elts.is_empty() => Some(Init::List),
+        Expr::Dict(d) if d.items.is_empty() => Some(Init::Dict),
+        Expr::Call(c) => {
+            let callee = a::dotted(&c.func)?;
+            let last = callee.rsplit('.').next().unwrap_or(&callee); // ok: rsplit yields one item
+            let no_args = c.arguments.args.is_empty();
+            match last {
+                "list" if no_args => Some(Init::List),
+                "dict" | "OrderedDict" | "Counter"
+                    if no_args && c.arguments.keywords.is_empty() =>
+                {
+                    Some(Init::Dict)
+                }
+                "defaultdict" => Some(Init::Dict),
+                "set" if no_args => Some(Init::Set),
+                "deque" => {
+                    let bounded = c.arguments.args.len() >= 2
+                        || a::keyword(c, "maxlen").is_some_and(|m| !a::is_none(m));
+                    Some(if bounded { Init::Bounded } else { Init::Deque })
+                }
+                "WeakValueDictionary"
+                | "WeakKeyDictionary"
+                | "WeakSet"
+                | "LRUCache"
+                | "TTLCache"
+                | "LFUCache" => Some(Init::Bounded),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The containers of one file: class attributes and module names.
+#[derive(Debug, Default)]
+pub struct Model<'a> {
+    /// Every container found, in source order of creation.
+    pub containers: Vec<Container<'a>>,
+}
+
+/// Build the model of a module.
+pub fn build<'a>(
+    module: &'a ModModule,
+    classes: &[&'a ruff_python_ast::StmtClassDef],
+) -> Model<'a> {
+    let foreign = foreign_trims(&module.body);
+    let foreign_reads = foreign_reads(&module.body);
+    let mut model = Model::default();
+    // Module names created as containers at top level.
+    let mut names: HashMap<String, Container> = HashMap::new();
+    for s in top_level(&module.body) {
+        let (targets, value): (Vec<&Expr>, &Expr) = match s {
+            Stmt::Assign(x) => (x.targets.iter().collect(), &x.value),
+            Stmt::AnnAssign(x) => match &x.value {
+                Some(v) => (vec![&*x.target], v),
+                None => continue,
+            },
+            _ => continue,
+        };
+        for t in targets {
+            if let Some(n) = a::name(t) {
+                let c = names
+                    .entry(n.to_string())
+                    .or_insert_with(|| Container::new(n.to_string(), None));
+                match (c.init, container_init(value)) {
+                    (None, Some(i)) => c.init = Some((i, s.range())),
+                    _ => c.assigns += u32::from(c.init.is_some()),
+                }
+            }
+        }
+    }
+    names.retain(|_, c| c.init.is_some());
+    if !names.is_empty() {
+        let keys: HashSet<String> = names.keys().cloned().collect();
+        let mut v = Uses::new(Target::Module(keys), &mut names);
+        v.top = true;
+        v.visit_body(&module.body);
+        let mut list: Vec<Container> = names.into_values().collect();
+        list.sort_by_key(|c| c.init.map(|i| i.1.start()));
+        model.containers.extend(list);
+    }
+    // Class attributes.
+    let lasting = lasting_classes(&module.body);
+    for &cls in classes {
+        if !lasting.contains(&cls.range()) {
+            continue; // A class made inside a function: its instances are local too.
+        }
+        let cname = cls.name.id.as_str();
+        let is_test = cls.arguments.as_ref().is_some_and(|args| {
+            args.args
+                .iter()
+                .any(|b| a::dotted(b).is_some_and(|n| n.ends_with("TestCase")))
+        });
+        if is_test {
+            continue; // A test case lives for one test.
+        }
+        let mut attrs: HashMap<String, Container> = HashMap::new();
+        for s in &cls.body {
+            if let Stmt::Assign(x) = s
+                && let [t] = &x.targets[..]
+                && let Some(n) = a::name(t)
+                && let Some(i) = container_init(&x.value)
+            {
+                let mut c = Container::new(format!("{cname}.{n}"), Some(cname));
+                c.init = Some((i, s.range()));
+                attrs.insert(n.to_string(), c);
+            }
+        }
+        for f in a::defs_in(&cls.body) {
+            let is_static = a::has_decorator(f, &["staticmethod"]);
+            let mut recv = vec![cname.to_string()];
+            if !is_static && let Some(p) = a::first_param(f) {
+                recv.push(p.to_string());
+            }
+            let mut v = Uses::new(Target::Class { recv, class: cname }, &mut attrs);
+            v.func = Some(f);
+            v.visit_body(&f.body);
+        }
+        let mut list: Vec<Container> = attrs
+            .into_iter()
+            .filter(|(k, c)| c.init.is_some() && !foreign.contains(k.as_str()))
+            .map(|(k, mut c)| {
+                // Read through another receiver (`writer._stack`, a test's assertion).
+                if foreign_reads.contains(k.as_str()) {
+                    c.reads += 1;
+                }
+                c
+            })
+            .collect();
+        list.sort_by_key(|c| c.init.map(|i| i.1.start()));
+        model.containers.extend(list);
+    }
+    model
+}
+
+/// The classes defined at module level or inside other such classes (not inside functions).
+fn lasting_classes(body: &[Stmt]) -> HashSet<TextRange> {
+    let mut out = HashSet::new();
+    fn go(body: &[Stmt], out: &mut HashSet<TextRange>) {
+        for s in body {
+            match s {
+                Stmt::ClassDef(c) => {
+                    out.insert(c.range());
+                    go(&c.body, out);
+                }
+                Stmt::If(i) => {
+                    go(&i.body, out);
+                    for c in &i.elif_else_clauses {
+                        go(&c.body, out);
+                    }
+                }
+                Stmt::Try(t) => {
+                    go(&t.body, out);
+                    go(&t.orelse, out);
+                    go(&t.finalbody, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    go(body, &mut out);
+    out
+}
+
+/// Statements at module level, looking through `if`/`try`/`with` blocks.
+fn top_level(body: &[Stmt]) -> Vec<&Stmt> {
+    let mut out = Vec::new();
+    fn go<'a>(body: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
+        for s in body {
+            match s {
+                Stmt::If(i) => {
+                    go(&i.body, out);
+                    for c in &i.elif_else_clauses {
+                        go(&c.body, out);
+                    }
+                }
+                Stmt::Try(t) => {
+                    go(&t.body, out);
+                    go(&t.orelse, out);
+                    go(&t.finalbody, out);
+                }
+                Stmt::With(w) => go(&w.body, out),
+                _ => out.push(s),
+            }
+        }
+    }
+    go(body, &mut out);
+    out
+}
+
+/// Every class in the module, nested ones included.
+pub fn collect_classes<'a>(body: &'a [Stmt], out: &mut Vec<&'a ruff_python_ast::StmtClassDef>) {
+    a::walk(body, true, &mut |node, _at| match node {
+        Node::Stmt(s) => {
+            if let Stmt::ClassDef(c) = s {
+                out.push(c);
+            }
+        }
+        Node::Expr(_) => {}
+    });
+}
+
+/// Attribute names read through a receiver other than `self`/`cls` anywhere in the file.
+fn foreign_reads(body: &[Stmt]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    a::walk(body, true, &mut |node, _at| {
+        if let Node::Expr(Expr::Attribute(x)) = node
+            && x.ctx == ExprContext::Load
+            && !matches!(a::name(&x.value), Some("self" | "cls"))
+        {
+            out.insert(x.attr.id.as_str());
+        }
+    });
+    out
+}
+
+/// Attribute names trimmed or reassigned through a receiver other than `self`/`cls`
+/// (`node.children.clear()`, `obj.history = []`): such an attribute is managed from outside.
+fn foreign_trims(body: &[Stmt]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    fn foreign_attr(e: &Expr) -> Option<&str> {
+        match e {
+            Expr::Attribute(x) if !matches!(a::name(&x.value), Some("self" | "cls")) => {
+                Some(x.attr.id.as_str())
+            }
+            _ => None,
+        }
+    }
+    a::walk(body, true, &mut |node, _at| match node {
+        Node::Stmt(s) => match s {
+            Stmt::Assign(x) => {
+                for t in &x.targets {
+                    if let Some(n) = foreign_attr(t) {
+                        out.insert(n);
+                    }
+                    if let Expr::Subscript(sub) = t
+                        && matches!(&*sub.slice, Expr::Slice(_))
+                        && let Some(n) = foreign_attr(&sub.value)
+                    {
+                        out.insert(n);
+                    }
+                }
+            }
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    if let Expr::Subscript(sub) = t
+                        && let Some(n) = foreign_attr(&sub.value)
+                    {
+                        out.insert(n);
+                    }
+                }
+            }
+            _ => {}
+        },
+        Node::Expr(e) => {
+            if let Expr::Call(c) = e
+                && let Some((recv, m)) = a::method_call(c)
+                && TRIM.contains(&m)
+                && let Some(n) = foreign_attr(recv)
+            {
+                out.insert(n);
+            }
+        }
+    });
+    out
+}
+
+enum Target<'a> {
+    /// Module names (the set of container names).
+    Module(HashSet<String>),
+    /// Attributes of these receivers (`self`, the class name).
+    Class { recv: Vec<String>, class: &'a str },
+}
+
+struct Uses<'a, 'm> {
+    target: Target<'a>,
+    found: &'m mut HashMap<String, Container<'a>>,
+    consumed: HashSet<TextSize>,
+    func: Option<&'a StmtFunctionDef>,
+    loops: u32,
+    /// Names a function makes local (module mode): uses there are not the module's.
+    shadow: Vec<HashSet<String>>,
+    /// Walking module-level statements (not inside any function).
+    top: bool,
+}
+
+impl<'a, 'm> Uses<'a, 'm> {
+    fn new(target: Target<'a>, found: &'m mut HashMap<String, Container<'a>>) -> Self {
+        Uses {
+            target,
+            found,
+            consumed: HashSet::new(),
+            func: None,
+            loops: 0,
+            shadow: Vec::new(),
+            top: false,
+        }
+    }
+
+    /// The container key when `e` names a tracked container here.
+    fn key(&self, e: &Expr) -> Option<String> {
+        match &self.target {
+            Target::Module(names) => {
+                let n = a::name(e)?;
+                (names.contains(n) && !self.shadow.last().is_some_and(|s| s.contains(n)))
+                    .then(|| n.to_string())
+            }
+            Target::Class { recv, .. } => match e {
+                Expr::Attribute(x) => {
+                    let base = a::name(&x.value)?;
+                    recv.iter()
+                        .any(|r| r == base)
+                        .then(|| x.attr.id.as_str().to_string())
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn entry(&mut self, key: &str) -> &mut Container<'a> {
+        let (name, class) = match &self.target {
+            Target::Module(_) => (key.to_string(), None),
+            Target::Class { class, .. } => (format!("self.{key}"), Some(*class)),
+        };
+        self.found
+            .entry(key.to_string())
+            .or_insert_with(|| Container::new(name, class))
+    }
+
+    /// Take `e` as a read of its container (iteration, test, len()...).
+    fn read(&mut self, e: &Expr) -> Option<String> {
+        let k = self.take(e)?;
+        self.entry(&k).reads += 1;
+        Some(k)
+    }
+
+    fn take(&mut self, e: &Expr) -> Option<String> {
+        let k = self.key(e)?;
+        self.consumed.insert(e.start());
+        Some(k)
+    }
+
+    fn grow(
+        &mut self,
+        k: &str,
+        range: TextRange,
+        how: &'static str,
+        value: Option<&'a Expr>,
+        key: Option<&'a Expr>,
+    ) {
+        let g = Grow {
+            range,
+            how,
+            value,
+            key,
+            func: self.func,
+            loops: self.loops,
+        };
+        self.entry(k).grows.push(g);
+    }
+
+    fn lookup(&mut self, k: &str, key: Option<&'a Expr>) {
+        let func = self.func.map(|f| f.range);
+        let c = self.entry(k);
+        c.keyed_reads += 1;
+        c.reads += 1;
+        if let Some(key) = key {
+            c.lookups.push((func, key));
+        }
+    }
+
+    fn assign(&mut self, k: &str, value: &Expr, range: TextRange) {
+        let top = self.top;
+        let c = self.entry(k);
+        match (c.init, container_init(value)) {
+            // Module names were given their creation already; class attributes get theirs here.
+            (None, Some(i)) if !top => c.init = Some((i, range)),
+            (Some((_, r)), _) if r == range => {}
+            _ => c.assigns += 1,
+        }
+    }
+
+    fn target(&mut self, t: &'a Expr, value: Option<&'a Expr>, range: TextRange) {
+        if let Some(k) = self.take(t) {
+            match value {
+                Some(v) => self.assign(&k, v, range),
+                None => self.entry(&k).assigns += 1,
+            }
+            return;
+        }
+        match t {
+            Expr::Subscript(s) => {
+                if let Some(k) = self.take(&s.value) {
+                    if matches!(&*s.slice, Expr::Slice(_)) {
+                        self.entry(&k).trims += 1;
+                    } else {
+                        self.grow(&k, range, "[key] = value", value, Some(&s.slice));
+                    }
+                }
+            }
+            Expr::Tuple(x) => {
+                for e in &x.elts {
+                    self.target(e, None, range);
+                }
+            }
+            Expr::List(x) => {
+                for e in &x.elts {
+                    self.target(e, None, range);
+                }
+            }
+            Expr::Starred(x) => self.target(&x.value, None, range),
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Uses<'a, '_> {
+    fn visit_comprehension(&mut self, c: &'a ruff_python_ast::Comprehension) {
+        self.read(&c.iter);
+        visitor::walk_comprehension(self, c);
+    }
+
+    fn visit_stmt(&mut self, s: &'a Stmt) {
+        match s {
+            Stmt::Assign(x) => {
+                for t in &x.targets {
+                    self.target(t, Some(&x.value), s.range());
+                }
+            }
+            Stmt::AnnAssign(x) => self.target(&x.target, x.value.as_deref(), s.range()),
+            Stmt::AugAssign(x) => {
+                if let Some(k) = self.take(&x.target) {
+                    match x.op {
+                        Operator::Add | Operator::BitOr => {
+                            self.grow(&k, s.range(), "+=", Some(&x.value), None)
+                        }
+                        Operator::Sub | Operator::BitAnd => self.entry(&k).trims += 1,
+                        _ => self.entry(&k).assigns += 1,
+                    }
+                } else if let Expr::Subscript(sub) = &*x.target
+                    && let Some(k) = self.take(&sub.value)
+                {
+                    // A counter (`c[k] += 1`) is bounded by its keys: a lookup, not a grow.
+                    self.lookup(&k, Some(&sub.slice));
+                }
+            }
+            Stmt::Delete(d) => {
+                for t in &d.targets {
+                    if let Some(k) = self.take(t) {
+                        self.entry(&k).trims += 1;
+                    } else if let Expr::Subscript(sub) = t
+                        && let Some(k) = self.take(&sub.value)
+                    {
+                        self.entry(&k).trims += 1;
+                    }
+                }
+            }
+            Stmt::For(f) => {
+                self.read(&f.iter);
+                self.visit_expr(&f.iter);
+                self.visit_expr(&f.target);
+                self.loops += 1;
+                self.visit_body(&f.body);
+                self.loops -= 1;
+                self.visit_body(&f.orelse);
+                return;
+            }
+            Stmt::While(w) => {
+                self.read(&w.test);
+                self.loops += 1;
+                self.visit_expr(&w.test);
+                self.visit_body(&w.body);
+                self.loops -= 1;
+                self.visit_body(&w.orelse);
+                return;
+            }
+            Stmt::If(i) => {
+                self.read(&i.test);
+                for c in &i.elif_else_clauses {
+                    if let Some(t) = &c.test {
+                        self.read(t);
+                    }
+                }
+            }
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value
+                    && self.key(v).is_some()
+                    && matches!(self.target, Target::Module(_))
+                {
+                    // Returning the module container hands it to callers: out of sight.
+                }
+            }
+            Stmt::Global(g) => {
+                // `global X` then `X = ...` in this function is the module's X again.
+                if let Some(sh) = self.shadow.last_mut() {
+                    for n in &g.names {
+                        sh.remove(n.id.as_str());
+                    }
+                }
+            }
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.visit_expr(&d.expression);
+                }
+                // Defaults are evaluated here: `def h(q=self.queue)` aliases the container.
+                self.visit_parameters(&f.parameters);
+                let saved = (self.func, self.loops, self.top);
+                if self.func.is_none() || matches!(self.target, Target::Module(_)) {
+                    self.func = Some(f);
+                }
+                self.loops = 0;
+                self.top = false;
+                if let Target::Module(names) = &self.target {
+                    let local = locals_of(f, names);
+                    self.shadow.push(local);
+                }
+                self.visit_body(&f.body);
+                if matches!(self.target, Target::Module(_)) {
+                    self.shadow.pop();
+                }
+                (self.func, self.loops, self.top) = saved;
+                return;
+            }
+            Stmt::ClassDef(c) if matches!(self.target, Target::Class { .. }) => {
+                // A class nested in a method has its own `self`.
+                let _ = c;
+                return;
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, s);
+    }
+
+    fn visit_expr(&mut self, e: &'a Expr) {
+        match e {
+            Expr::Call(c) => {
+                if let Some((recv, m)) = a::method_call(c)
+                    && let Some(k) = self.take(recv)
+                {
+                    if GROW.contains(&m) {
+                        let (key, value) = if m == "setdefault" || m == "__setitem__" {
+                            (c.arguments.args.first(), c.arguments.args.get(1))
+                        } else if m == "insert" {
+                            (None, c.arguments.args.get(1))
+                        } else {
+                            (None, c.arguments.args.first())
+                        };
+                        let how = match m {
+                            "append" => ".append()",
+                            "appendleft" => ".appendleft()",
+                            "extend" | "extendleft" => ".extend()",
+                            "add" => ".add()",
+                            "update" => ".update()",
+                            "insert" => ".insert()",
+                            _ => ".setdefault()",
+                        };
+                        self.grow(&k, e.range(), how, value, key);
+                    } else if TRIM.contains(&m) {
+                        self.entry(&k).trims += 1;
+                    } else {
+                        self.entry(&k).reads += 1;
+                    }
+                    if KEYED.contains(&m) {
+                        self.lookup(&k, c.arguments.args.first());
+                    }
+                }
+                let callee = match a::callee_last(c) {
+                    Some("heappush" | "insort" | "heappop" | "heapreplace" | "heappushpop") => {
+                        a::dotted(&c.func).unwrap_or_default()
+                    }
+                    _ => a::name(&c.func).unwrap_or_default().to_string(),
+                };
+                let first = c.arguments.args.first();
+                match callee.as_str() {
+                    "heapq.heappush" | "heappush" | "bisect.insort" | "insort" => {
+                        if let Some(k) = first.and_then(|x| self.take(x)) {
+                            let v = c.arguments.args.get(1);
+                            self.grow(&k, e.range(), ".heappush()", v, None);
+                        }
+                    }
+                    "heapq.heappop" | "heappop" | "heapq.heapreplace" | "heapq.heappushpop" => {
+                        if let Some(k) = first.and_then(|x| self.take(x)) {
+                            self.entry(&k).trims += 1;
+                        }
+                    }
+                    n if READ_FUNCS.contains(&n) => {
+                        for x in &c.arguments.args {
+                            self.read(x);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Expr::Compare(c) => {
+                // `if len(c) < N:` guards the growth: the container is bounded by hand.
+                for x in c.comparators.iter().chain(std::iter::once(&*c.left)) {
+                    if let Expr::Call(call) = x
+                        && a::name(&call.func) == Some("len")
+                        && let Some(arg) = call.arguments.args.first()
+                        && let Some(k) = self.key(arg)
+                    {
+                        self.entry(&k).trims += 1;
+                    }
+                }
+                let keyed = c.ops.iter().any(|o| matches!(o, CmpOp::In | CmpOp::NotIn));
+                self.read(&c.left);
+                for x in c.comparators.iter() {
+                    if let Some(k) = self.take(x)
+                        && keyed
+                    {
+                        self.lookup(&k, Some(&c.left));
+                    }
+                }
+            }
+            Expr::Subscript(s) if s.ctx == ExprContext::Load => {
+                if let Some(k) = self.take(&s.value) {
+                    self.lookup(&k, Some(&s.slice));
+                }
+            }
+            Expr::UnaryOp(u) => {
+                self.read(&u.operand);
+            }
+            Expr::BoolOp(b) => {
+                for x in &b.values[..b.values.len().saturating_sub(1)] {
+                    self.read(x);
+                }
+            }
+            Expr::Attribute(_) | Expr::Name(_) => {
+                let load = match e {
+                    Expr::Attribute(x) => x.ctx == ExprContext::Load,
+                    Expr::Name(x) => x.ctx == ExprContext::Load,
+                    _ => false,
+                };
+                if load
+                    && !self.consumed.contains(&e.start())
+                    && let Some(k) = self.key(e)
+                {
+                    self.entry(&k).escapes += 1;
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, e);
+    }
+}
+
+/// Names a function binds locally (parameters and plain assignments), among `names`.
+fn locals_of(f: &StmtFunctionDef, names: &HashSet<String>) -> HashSet<String> {
+    let mut out: HashSet<String> = HashSet::new();
+    let p = &f.parameters;
+    for x in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
+        let n = x.parameter.name.id.as_str();
+        if names.contains(n) {
+            out.insert(n.to_string());
+        }
+    }
+    let mut globals: Vec<String> = Vec::new();
+    a::walk(&f.body, false, &mut |node, _at| match node {
+        Node::Stmt(s) => {
+            if let Stmt::Global(g) = s {
+                globals.extend(g.names.iter().map(|n| n.id.as_str().to_string()));
+            }
+        }
+        Node::Expr(e) => {
+            if let Expr::Name(n) = e
+                && n.ctx == ExprContext::Store
+                && names.contains(n.id.as_str())
+            {
+                out.insert(n.id.as_str().to_string());
+            }
+        }
+    });
+    for g in globals {
+        out.remove(&g);
+    }
+    out
+}
+
+/// The values assigned to plain name `n` anywhere in `body` (nested scopes skipped).
+pub fn assigned<'a>(body: &'a [Stmt], n: &str) -> Vec<&'a Expr> {
+    let mut out = Vec::new();
+    a::walk(body, false, &mut |node, at| match node {
+        Node::Stmt(s) => {
+            let _: At = at;
+            match s {
+                Stmt::Assign(x) if x.targets.iter().any(|t| a::name(t) == Some(n)) => {
+                    out.push(&*x.value)
+                }
+                Stmt::AnnAssign(x) if a::name(&x.target) == Some(n) => {
+                    if let Some(v) = &x.value {
+                        out.push(&**v)
+                    }
+                }
+                _ => {}
+            }
+        }
+        Node::Expr(_) => {}
+    });
+    out
+}

@@ -1,0 +1,108 @@
+//! circular_reference: a method that stores another object on `self` and `self` on that
+//! object (`self.parent = parent; parent.children.append(self)`), with no weakref between.
+
+use super::{Ctx, Hit};
+use crate::leak_kind::{Confidence, LeakKind};
+use crate::scan::ast::{self as a, Node};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+use std::collections::HashMap;
+
+const STORE: &[&str] = &["append", "add", "insert", "setdefault", "appendleft"];
+
+/// The name stored in `e` when it is `self.attr` (or `self.attr[...]`) on self `me`.
+fn self_slot(e: &Expr, me: &str) -> Option<String> {
+    match e {
+        Expr::Attribute(x) if a::name(&x.value) == Some(me) => Some(x.attr.id.as_str().to_string()),
+        Expr::Attribute(x) => self_slot(&x.value, me),
+        Expr::Subscript(x) => self_slot(&x.value, me),
+        _ => None,
+    }
+}
+
+/// The base name and attribute path of `other.attr...` when `other` is not `me`.
+fn other_slot<'e>(e: &'e Expr, me: &str) -> Option<(&'e str, String)> {
+    match e {
+        Expr::Attribute(x) => match a::name(&x.value) {
+            Some(n) if n != me => Some((n, x.attr.id.as_str().to_string())),
+            Some(_) => None,
+            None => other_slot(&x.value, me),
+        },
+        Expr::Subscript(x) => other_slot(&x.value, me),
+        _ => None,
+    }
+}
+
+/// Report parent/child links made strong in both directions.
+pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    for &cls in &ctx.classes {
+        for f in a::defs_in(&cls.body) {
+            let Some(me) = a::first_param(f) else {
+                continue;
+            };
+            if a::has_decorator(f, &["staticmethod", "classmethod"]) {
+                continue;
+            }
+            // other name -> self attribute holding it
+            let mut held: HashMap<&str, String> = HashMap::new();
+            // other name -> (attribute of other holding self, where)
+            let mut back: Vec<(&str, String, TextRange)> = Vec::new();
+            a::walk(&f.body, false, &mut |node, _at| match node {
+                Node::Stmt(s) => {
+                    if let Stmt::Assign(x) = s {
+                        for t in &x.targets {
+                            if let Some(n) = a::name(&x.value)
+                                && n != me
+                                && let Some(slot) = self_slot(t, me)
+                            {
+                                held.insert(n, slot);
+                            }
+                            if a::name(&x.value) == Some(me)
+                                && let Some((n, attr)) = other_slot(t, me)
+                            {
+                                back.push((n, attr, s.range()));
+                            }
+                        }
+                    }
+                }
+                Node::Expr(e) => {
+                    let Expr::Call(c) = e else { return };
+                    let Some((recv, m)) = a::method_call(c) else {
+                        return;
+                    };
+                    if !STORE.contains(&m) {
+                        return;
+                    }
+                    for arg in c.arguments.args.iter() {
+                        if a::name(arg) == Some(me)
+                            && let Some((n, attr)) = other_slot(recv, me)
+                        {
+                            back.push((n, attr, e.range()));
+                        } else if let Some(n) = a::name(arg)
+                            && n != me
+                            && let Some(slot) = self_slot(recv, me)
+                        {
+                            held.insert(n, slot);
+                        }
+                    }
+                }
+            });
+            for (n, attr, range) in back {
+                let Some(slot) = held.get(n) else { continue };
+                out.push(Hit {
+                    kind: LeakKind::CircularReference,
+                    confidence: Confidence::Medium,
+                    range,
+                    why: format!(
+                        "{}.{}() stores {n} as {me}.{slot} and {me} into {n}.{attr}: a strong cycle between {} and {n} that only the cyclic collector can free.",
+                        cls.name.id.as_str(),
+                        f.name.id.as_str(),
+                        cls.name.id.as_str()
+                    ),
+                    fix: format!("Here: hold {me}.{slot} as weakref.ref({n}) (or weakref.proxy), or clear the links in close()."),
+                    rule: "back-reference",
+                });
+            }
+        }
+    }
+}

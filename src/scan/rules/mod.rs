@@ -1,0 +1,161 @@
+//! One rule file per leak kind. Each rule reads the module (and the shared [`Model`]) and
+//! pushes [`Hit`]s; the file layer places, suppresses and orders them.
+
+pub mod array_accumulation;
+pub mod cache_no_eviction;
+pub mod circular_reference;
+pub mod closure_capture;
+pub mod event_handler;
+pub mod figure_accumulation;
+pub mod registries;
+pub mod string_concat;
+pub mod thread_task;
+pub mod unbounded_collection;
+pub mod unclosed_resource;
+
+use super::ScanOptions;
+use super::ast::{self as a, Node};
+use super::model::Model;
+use crate::leak_kind::{Confidence, LeakKind};
+use ruff_python_ast::{ModModule, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_text_size::Ranged;
+use ruff_text_size::TextRange;
+use std::collections::HashSet;
+
+/// A rule's raw finding, before it is placed in the file.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The leak kind.
+    pub kind: LeakKind,
+    /// How sure.
+    pub confidence: Confidence,
+    /// The node the evidence is.
+    pub range: TextRange,
+    /// One sentence naming the evidence.
+    pub why: String,
+    /// What to do here, after the kind's generic fix (may be empty).
+    pub fix: String,
+    /// The rule's short name.
+    pub rule: &'static str,
+}
+
+/// What the rules share about one file.
+pub struct Ctx<'a> {
+    /// The parsed module.
+    pub module: &'a ModModule,
+    /// Its text.
+    pub src: &'a str,
+    /// Its containers.
+    pub model: Model<'a>,
+    /// Names under which `matplotlib.pyplot` is imported (`plt`), and its functions imported
+    /// by name (`figure`, `subplots`).
+    pub pyplot: Vec<String>,
+    /// True when the file imports torch, tensorflow, jax or keras.
+    pub tensors: bool,
+    /// Every class, nested ones included, in source order.
+    pub classes: Vec<&'a StmtClassDef>,
+    /// Every function and method, nested ones included, in source order.
+    pub functions: Vec<&'a StmtFunctionDef>,
+    /// The ranges of the functions defined directly in a class body.
+    pub methods: HashSet<TextRange>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Gather the import facts of a module.
+    pub fn new(module: &'a ModModule, src: &'a str) -> Self {
+        let mut pyplot = Vec::new();
+        let mut tensors = false;
+        let mut classes = Vec::new();
+        let mut functions = Vec::new();
+        let tensor_mod = |m: &str| {
+            matches!(
+                m.split('.').next(),
+                Some("torch" | "tensorflow" | "jax" | "keras")
+            )
+        };
+        a::walk(&module.body, true, &mut |node, _at| match node {
+            Node::Stmt(s) => match s {
+                Stmt::Import(i) => {
+                    for n in &i.names {
+                        let m = n.name.id.as_str();
+                        tensors |= tensor_mod(m);
+                        if m == "matplotlib.pyplot" {
+                            pyplot.push(
+                                n.asname
+                                    .as_ref()
+                                    .map_or(m.to_string(), |x| x.id.as_str().to_string()),
+                            );
+                        }
+                    }
+                }
+                Stmt::ClassDef(c) => classes.push(c),
+                Stmt::FunctionDef(f) => functions.push(f),
+                Stmt::ImportFrom(i) => {
+                    let m = i.module.as_ref().map_or("", |x| x.id.as_str());
+                    tensors |= tensor_mod(m);
+                    for n in &i.names {
+                        let local = n.asname.as_ref().unwrap_or(&n.name).id.as_str().to_string();
+                        if m == "matplotlib" && n.name.id.as_str() == "pyplot" {
+                            pyplot.push(local);
+                        } else if m == "matplotlib.pyplot" {
+                            pyplot.push(format!("={local}"));
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Node::Expr(_) => {}
+        });
+        let methods = classes
+            .iter()
+            .flat_map(|c| a::defs_in(&c.body))
+            .map(|f| f.range())
+            .collect();
+        Ctx {
+            module,
+            src,
+            model: super::model::build(module, &classes),
+            pyplot,
+            tensors,
+            classes,
+            functions,
+            methods,
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// The functions defined directly in class bodies.
+    pub fn methods_of_classes(&self) -> Vec<&'a StmtFunctionDef> {
+        self.functions
+            .iter()
+            .copied()
+            .filter(|f| self.methods.contains(&f.range()))
+            .collect()
+    }
+}
+
+/// A rule: reads the file, pushes hits.
+type Rule = fn(&Ctx, &mut Vec<Hit>);
+
+/// Run every rule whose kind the options want.
+pub fn run_all(ctx: &Ctx, opts: &ScanOptions, out: &mut Vec<Hit>) {
+    let rules: [(LeakKind, Rule); 11] = [
+        (LeakKind::ThreadTask, thread_task::check),
+        (LeakKind::ArrayAccumulation, array_accumulation::check),
+        (LeakKind::CacheNoEviction, cache_no_eviction::check),
+        (LeakKind::CacheNoEviction, registries::check),
+        (LeakKind::UnboundedCollection, unbounded_collection::check),
+        (LeakKind::UnclosedResource, unclosed_resource::check),
+        (LeakKind::CircularReference, circular_reference::check),
+        (LeakKind::EventHandler, event_handler::check),
+        (LeakKind::ClosureCapture, closure_capture::check),
+        (LeakKind::StringConcat, string_concat::check),
+        (LeakKind::FigureAccumulation, figure_accumulation::check),
+    ];
+    for (kind, rule) in rules {
+        if opts.wants(kind) {
+            rule(ctx, out);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+def read_file(path):
+    f = open(path)
+    return f.read()
