@@ -495,18 +495,18 @@ pub fn join_source(r: &mut LeakReport, dirs: &[PathBuf], main_file: Option<&str>
             }
             None => None,
         };
-        if let Some(path) = module_file {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                let def = source_join::retainer_line(&text, &f.chain_text)
-                    .and_then(|line| Some((line, source_join::excerpt(&text, line)?)));
-                if let Some((line, code)) = def {
-                    let site = format!("{}:{line}", path.display());
-                    if f.alloc_site.is_none() {
-                        f.location = site.clone();
-                    }
-                    f.retainer_definition = Some(CodeRef { site, code });
-                    places.push((path, line));
+        if let Some(path) = module_file
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            let def = source_join::retainer_line(&text, &f.chain_text)
+                .and_then(|line| Some((line, source_join::excerpt(&text, line)?)));
+            if let Some((line, code)) = def {
+                let site = format!("{}:{line}", path.display());
+                if f.alloc_site.is_none() {
+                    f.location = site.clone();
                 }
+                f.retainer_definition = Some(CodeRef { site, code });
+                places.push((path, line));
             }
         }
         // Scan findings near those lines, or about the same container by name in its file
