@@ -168,6 +168,14 @@ class Recorder(object):
                 pass
 
     def _run(self):
+        # The kernel may deliver a process signal to any thread that does not block it. If
+        # this thread took it, a main thread blocked in a read() would never run the Python
+        # handler (only the main thread runs handlers): block it here so it goes elsewhere.
+        if self.signum is not None and hasattr(_signal, "pthread_sigmask"):
+            try:
+                _signal.pthread_sigmask(_signal.SIG_BLOCK, {self.signum})
+            except (ValueError, OSError, RuntimeError):
+                pass
         deadline = time.monotonic() + self.every if self.every else None
         while not self.stopping:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
