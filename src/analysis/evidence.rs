@@ -18,7 +18,7 @@ pub struct Context<'g, 'a> {
     /// For each object, its reference cycle among new objects, or NONE.
     comp_of: Vec<u32>,
     /// Retained size of every object.
-    retained: Vec<u64>,
+    retained: &'g [u64],
     /// New reachable objects grouped by the old object whose dominator subtree they hang in.
     members: Vec<u32>,
     /// Each accumulator's range in `members`.
@@ -162,8 +162,14 @@ fn shares(map: HashMap<u32, (u64, u64)>, g: &HeapGraph) -> Vec<TypeShare> {
 }
 
 impl<'g, 'a> Context<'g, 'a> {
-    /// Prepare the per-snapshot context (two linear passes and one SCC pass over new objects).
-    pub fn new(g: &'g HeapGraph<'a>, is_new: &'g [bool], doms: &'g Dominators) -> Self {
+    /// Prepare the per-snapshot context (two linear passes and one SCC pass over new objects),
+    /// given the retained size of every object.
+    pub fn new(
+        g: &'g HeapGraph<'a>,
+        is_new: &'g [bool],
+        doms: &'g Dominators,
+        retained: &'g [u64],
+    ) -> Self {
         let n = g.object_count();
         let mut acc = vec![NONE; n];
         for &v in doms.preorder() {
@@ -199,7 +205,7 @@ impl<'g, 'a> Context<'g, 'a> {
             is_new,
             doms,
             comp_of,
-            retained: doms.retained(g.size),
+            retained,
         }
     }
 
@@ -255,7 +261,7 @@ impl<'g, 'a> Context<'g, 'a> {
         f.subtree = shares(subtree, g);
         // Held objects: the retainers' direct new children in the dominator tree, and how
         // the retainer refers to them.
-        let retained = &self.retained;
+        let retained = self.retained;
         let mut held: HashMap<u32, (u64, u64)> = HashMap::new();
         let mut cells: HashMap<String, u64> = HashMap::new();
         let mut self_types: HashMap<String, u64> = HashMap::new();

@@ -273,7 +273,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         }
         fit(&x, &bytes, &counts, unit)
     };
-    let ctx = Context::new(last, &is_new, &doms[n - 1]);
+    let ctx = Context::new(last, &is_new, &doms[n - 1], &retained[n - 1].0);
     let slots = growing_slots(snaps, &maps);
     let mut findings = Vec::new();
     let mut dismissed = 0u64;
