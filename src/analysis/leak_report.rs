@@ -247,7 +247,8 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         .iter()
         .map(|s| match_objects(s, last))
         .collect();
-    let is_new = snap_diff::new_given(snaps, &maps[0]);
+    // The matches in the first and the second-to-last snapshot are already in `maps`.
+    let is_new = snap_diff::new_from(&maps[0], (n >= 3).then(|| &maps[n - 2][..]));
     let doms = all_dominators(snaps);
     let d = snap_diff::diff_with(paths, snaps, 0, (&is_new, &maps[0]), &doms[n - 1]);
     let (x, unit) = axis(&d.snapshots);

@@ -142,15 +142,20 @@ pub fn new_objects(snaps: &[&HeapGraph]) -> Vec<bool> {
 /// [`new_objects`], given the match of the last snapshot's objects in the first.
 pub fn new_given(snaps: &[&HeapGraph], from_first: &[u32]) -> Vec<bool> {
     let last = snaps[snaps.len() - 1];
-    if snaps.len() >= 3 {
-        let from_prev = match_objects(snaps[snaps.len() - 2], last);
-        from_first
+    let from_prev = (snaps.len() >= 3).then(|| match_objects(snaps[snaps.len() - 2], last));
+    new_from(from_first, from_prev.as_deref())
+}
+
+/// [`new_objects`], given the last snapshot's matches in the first snapshot and (with three
+/// or more snapshots) in the one before the last.
+pub fn new_from(from_first: &[u32], from_prev: Option<&[u32]>) -> Vec<bool> {
+    match from_prev {
+        Some(prev) => from_first
             .iter()
-            .zip(&from_prev)
+            .zip(prev)
             .map(|(&f, &p)| f == NONE && p != NONE)
-            .collect()
-    } else {
-        from_first.iter().map(|&f| f == NONE).collect()
+            .collect(),
+        None => from_first.iter().map(|&f| f == NONE).collect(),
     }
 }
 
