@@ -256,19 +256,9 @@ fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 fn diff(a: &DiffArgs, progress: &Progress) -> Result<(String, i32)> {
     let files = expand(&a.files)?;
-    let sources = files
-        .iter()
-        .map(|f| Source::open(f))
-        .collect::<Result<Vec<_>>>()?;
-    let kinds: Vec<InputKind> = sources.iter().map(|s| input::detect(s.bytes())).collect();
-    if kinds.iter().all(|&k| k == InputKind::Snap) {
+    let (sources, all_snap) = open_inputs(&files, "diff")?;
+    if all_snap {
         return snap_diff(&files, &sources, &a.group);
-    }
-    if let Some(i) = kinds.iter().position(|&k| k == InputKind::Snap) {
-        return Err(Error::file(
-            &files[i],
-            "is a .snap object graph, the others are tracemalloc dumps: diff files of one kind",
-        ));
     }
     let opts = options(&a.group)?;
     if files.len() != 2 {
@@ -403,17 +393,13 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
             "a report compares two or more snapshots (three or more tell the growth pattern)",
         ));
     }
-    let sources = files
-        .iter()
-        .map(|f| Source::open(f))
-        .collect::<Result<Vec<_>>>()?;
-    let kinds: Vec<InputKind> = sources.iter().map(|s| input::detect(s.bytes())).collect();
+    let (sources, all_snap) = open_inputs(&files, "report on")?;
     for d in &a.source {
         if !d.is_dir() {
             return Err(Error::file(d, "--source: not a directory"));
         }
     }
-    let report = if kinds.iter().all(|&k| k == InputKind::Snap) {
+    let report = if all_snap {
         let graphs = sources.iter().map(snap::load).collect::<Result<Vec<_>>>()?;
         same_process(&files, &graphs)?;
         let refs: Vec<&HeapGraph> = graphs.iter().collect();
@@ -426,12 +412,6 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
         leak_report::join_source(&mut r, &a.source, main_file);
         r
     } else {
-        if let Some(i) = kinds.iter().position(|&k| k == InputKind::Snap) {
-            return Err(Error::file(
-                &files[i],
-                "is a .snap object graph, the others are tracemalloc dumps: report on files of one kind",
-            ));
-        }
         let snaps = sources
             .iter()
             .map(|s| load_tm(s, progress))
@@ -456,6 +436,28 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
             .any(|f| kinds.contains(&f.kind) && f.growth_bytes >= min_growth)
     });
     Ok((text, if failed { EXIT_GATE } else { 0 }))
+}
+
+/// Open every input and tell whether all are `.snap` graphs (else all are tracemalloc
+/// dumps); a mix is refused, naming the first `.snap` among them. `verb` reads "diff".
+fn open_inputs(files: &[PathBuf], verb: &str) -> Result<(Vec<Source>, bool)> {
+    let sources = files
+        .iter()
+        .map(|f| Source::open(f))
+        .collect::<Result<Vec<_>>>()?;
+    let snap = |s: &Source| input::detect(s.bytes()) == InputKind::Snap;
+    if sources.iter().all(snap) {
+        return Ok((sources, true));
+    }
+    if let Some(i) = sources.iter().position(snap) {
+        return Err(Error::file(
+            &files[i],
+            format!(
+                "is a .snap object graph, the others are tracemalloc dumps: {verb} files of one kind"
+            ),
+        ));
+    }
+    Ok((sources, false))
 }
 
 /// Refuse snapshots of different processes.
