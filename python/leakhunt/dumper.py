@@ -4,7 +4,7 @@ import gc
 import sys
 import time
 from array import array
-from itertools import compress, count, islice
+from itertools import repeat
 
 from . import allocsites
 from . import roots as R
@@ -23,6 +23,8 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     caller: in fork mode, before forking). Returns the result dict.
 
     The cyclic GC must already be disabled by the caller."""
+    if in_fork_child:
+        _materialise(stacks)
     objs = gc.get_objects()
     _drop_own(objs, [stacks, meta_extra] + [x for row in stacks for x in (row, row[1])])
     started = time.time()
@@ -30,56 +32,49 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     strings = StringTable()
     walker = Walker(strings, in_fork_child)
     walker.seed(objs)
+    del objs
     root_list = R.RootList(strings)
     root_list.add_modules(walker)
     root_list.add_interpreter(walker)
     threads = root_list.add_threads(walker, stacks)
     del stacks[:]
     walker.walk()
-    targets = walker.finish()
-    objs = walker.objs
-    n, m = len(objs), len(targets)
-    types, type_objects = walker.take_types()
-    type_table = _type_table(types, type_objects, strings)
+    walker.finish()
+    order, walker.order = walker.order, None
+    n, m = len(order), len(walker.edge_addr)
+    types, type_addr = walker.take_types()
+    type_rows = _type_table(types, strings)
     del types
 
     # refcounts first, while the only extra references are the object list's
     baseline = R.refcount_baseline()
-    rc = R.refcounts(objs)
-    tables = _object_tables(objs, walker.obj_type, type_table, walker.n_seed)
-    flags = tables["flags"]
-    for i in compress(count(), map(F.IMMORTAL_REFCOUNT.__le__, rc)):
-        flags[i] |= F.F_IMMORTAL
-    for index, extra in R.held_from_outside(rc, targets, walker.kinds,
-                                            F.F_IMMORTAL | F.F_IS_FRAME, flags, baseline,
-                                            walker.n0):
-        root_list.add(index, F.ROOT_HELD_FROM_OUTSIDE, 0, min(extra, F.NONE - 1))
-    del rc
+    rc = _u32_column(R.refcounts(order))
 
     tracing = allocsites.is_tracing()
     sections = [
-        (F.SEC_TYPES, tables["types"]),
-        (F.SEC_OBJ_ADDR, array("Q", map(id, objs))),
-        (F.SEC_OBJ_TYPE, tables["obj_type"]),
-        (F.SEC_OBJ_SIZE, tables["sizes"]),
-        (F.SEC_OBJ_FLAGS, flags),
+        (F.SEC_TYPES, type_rows),
+        (F.SEC_TYPE_ADDR, type_addr),
+        (F.SEC_OBJ_ADDR, walker.addrs),
+        (F.SEC_OBJ_TYPE, walker.obj_type),
+        (F.SEC_OBJ_SIZE, walker.sizes),
+        (F.SEC_OBJ_FLAGS, walker.tracked),
+        (F.SEC_OBJ_REFCOUNT, rc),
         (F.SEC_EDGE_OFFSETS, walker.offsets),
-        (F.SEC_EDGE_TARGET, targets),
+        (F.SEC_EDGE_TARGET_ADDR, walker.edge_addr),
         (F.SEC_EDGE_KIND, walker.kinds),
         (F.SEC_EDGE_LABEL, walker.labels),
         (F.SEC_ROOTS, root_list.rows),
+        (F.SEC_ROOT_ADDR, root_list.addrs),
     ]
     meta = {"tracemalloc": tracing, "traceback_limit": None}
     if tracing:
         frames, tb_offsets, tb_frames, obj_tb, meta["traceback_limit"] = \
-            allocsites.record(objs, strings)
+            allocsites.record(order, strings)
         sections += [(F.SEC_FRAMES, frames), (F.SEC_TB_OFFSETS, tb_offsets),
                      (F.SEC_TB_FRAMES, tb_frames), (F.SEC_OBJ_TRACEBACK, obj_tb)]
     if values:
-        sections.append((F.SEC_VALUES, _values(objs, strings)))
-    del objs
-    walker.objs = None
-    walker.seen = None
+        sections.append((F.SEC_VALUES, _values(order, strings)))
+    del order
 
     meta.update({
         "format": "leakhunt-snap",
@@ -93,6 +88,7 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
         "label": label,
         "objects": n,
         "edges": m,
+        "refcount_baseline": baseline,
         "platform": sys.platform,
         "argv": [a if type(a) is str else "?" for a in sys.argv],
         "threads": threads,
@@ -109,6 +105,37 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
             "seconds": round(time.perf_counter() - clock, 6)}
 
 
+def _materialise(stacks):
+    """Fork child: create now, before `gc.get_objects()`, the objects that reading names
+    would create during the walk: the `__dict__` of 3.11+ inline-values instances and the
+    `f_locals` of the recorded frames (≤3.12). The parent never sees them. (On 3.13 the
+    values stay inline when the dict is made, and the walk reads names from a dict made
+    on the fly, so nothing needs making first.)"""
+    if not P.PY313:
+        for _, frames in stacks:
+            for f in frames:
+                try:
+                    f.f_locals
+                except Exception:
+                    pass
+    if not P.PY311 or P.PY313:
+        return
+    getters = {}
+    for o in gc.get_objects():
+        t = type(o)
+        get = getters.get(id(t), _UNSET)
+        if get is _UNSET:
+            get = getters[id(t)] = P.dict_getter(t)
+        if get is not None:
+            try:
+                get(o)
+            except Exception:
+                pass
+
+
+_UNSET = object()
+
+
 def _drop_own(objs, own):
     """Remove the dumper's containers that existed before `gc.get_objects()` from `objs`.
     They are young, so they sit near the front (generation 0 is listed first)."""
@@ -123,34 +150,22 @@ def _drop_own(objs, own):
         del objs[i]
 
 
-def _type_table(types, type_objects, strings):
-    """TYPES rows, per-type OBJ_FLAGS bits and the numbers of the types whose instances
-    must not be sized with sys.getsizeof, for the walker's type list."""
+def _type_table(types, strings):
+    """TYPES rows: the names, NONE for the type object's number (the reader resolves it from
+    TYPE_ADDR) and the OBJ_FLAGS bits every object of the type has (the reader ORs them in)."""
     rows = array("I")
-    type_flags = []
-    overridden = set()
-    for j, t in enumerate(types):
+    for t in types:
         rows.extend((strings.intern(type_qualname(t)), strings.intern(type_module(t)),
-                     type_objects[j], 0))
-        type_flags.append(_type_flags(t))
-        if P.is_heap_type(t) and P.sizeof_overridden(P.type_mro(t)):
-            overridden.add(j)
-    return rows, type_flags, overridden
+                     F.NONE, _type_flags(t)))
+    return rows
 
 
-def _object_tables(objs, obj_type, type_table, n_seed):
-    """TYPES, OBJ_TYPE, OBJ_SIZE and OBJ_FLAGS (without IMMORTAL) for `objs`."""
-    types, type_flags, overridden = type_table
-    # OR of two byte columns, done on two big ints (the type bits never include bit 0)
-    n = len(objs)
-    # the seed (gc.get_objects()) is tracked: ask only about the objects found later
-    seeded = min(n_seed, n)
-    later = bytes(map(gc.is_tracked, islice(objs, seeded, None)))
-    tracked = int.from_bytes(b"\x01" * seeded + later, "little")
-    by_type = int.from_bytes(bytes(map(type_flags.__getitem__, obj_type)), "little")
-    flags = bytearray((tracked | by_type).to_bytes(n, "little"))
-    return {"types": types, "obj_type": obj_type, "flags": flags,
-            "sizes": _sizes(objs, obj_type, overridden)}
+def _u32_column(rc):
+    """OBJ_REFCOUNT: refcounts as u32, saturated."""
+    try:
+        return array("I", rc)
+    except OverflowError:
+        return array("I", map(min, rc, repeat(F.NONE)))
 
 
 def _type_flags(t):
@@ -167,33 +182,6 @@ def _type_flags(t):
     if P.PY311 and P.is_heap_type(t) and P._tflags(t) & P.MANAGED_DICT:
         bits |= F.F_SIZE_UNDERREPORTED
     return bits
-
-
-def _sizes(objs, obj_type, overridden):
-    """sys.getsizeof per object; `object.__sizeof__` for classes with a Python __sizeof__
-    (those objects are swapped for None while mapping, so their __sizeof__ never runs)."""
-    bad = []
-    if overridden:
-        bad = [i for i, j in enumerate(obj_type) if j in overridden]
-    safe = objs
-    if bad:
-        safe = list(objs)
-        for i in bad:
-            safe[i] = None
-    try:
-        sizes = array("Q", map(sys.getsizeof, safe))
-    except Exception:
-        sizes = array("Q", map(_size_or_zero, safe))
-    for i in bad:
-        sizes[i] = object.__sizeof__(objs[i])
-    return sizes
-
-
-def _size_or_zero(o):
-    try:
-        return sys.getsizeof(o)
-    except Exception:
-        return 0
 
 
 def _values(objs, strings):

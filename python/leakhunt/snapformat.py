@@ -1,11 +1,11 @@
-"""Constants of the `.snap` v1 format (see formats/snap.md): section ids, edge kinds,
+"""Constants of the `.snap` format (see formats/snap.md): section ids, edge kinds,
 object flags and root kinds. Shared by the writer and by the test reader."""
 
 from struct import Struct
 
 MAGIC = b"LKSNAP\r\n"
 TRAILER_MAGIC = b"LKSNEND\n"
-VERSION = 1
+VERSION = 2          # what the dumper writes; readers also accept 1
 HEADER_SIZE = 64
 DIR_ENTRY_SIZE = 32
 TRAILER_SIZE = 32
@@ -38,6 +38,10 @@ SEC_TB_OFFSETS = 15
 SEC_TB_FRAMES = 16
 SEC_OBJ_TRACEBACK = 17
 SEC_VALUES = 18
+SEC_TYPE_ADDR = 19
+SEC_OBJ_REFCOUNT = 20
+SEC_EDGE_TARGET_ADDR = 21
+SEC_ROOT_ADDR = 22
 
 SECTIONS = {
     SEC_META: ("META", 1),
@@ -58,8 +62,16 @@ SECTIONS = {
     SEC_TB_FRAMES: ("TB_FRAMES", 4),
     SEC_OBJ_TRACEBACK: ("OBJ_TRACEBACK", 4),
     SEC_VALUES: ("VALUES", 8),
+    SEC_TYPE_ADDR: ("TYPE_ADDR", 8),
+    SEC_OBJ_REFCOUNT: ("OBJ_REFCOUNT", 4),
+    SEC_EDGE_TARGET_ADDR: ("EDGE_TARGET_ADDR", 8),
+    SEC_ROOT_ADDR: ("ROOT_ADDR", 8),
 }
-REQUIRED_SECTIONS = tuple(range(SEC_META, SEC_ROOTS + 1))
+# version 1 holds object numbers in EDGE_TARGET; version 2 holds addresses (EDGE_TARGET_ADDR,
+# ROOT_ADDR, TYPE_ADDR) and refcounts, and the reader resolves them (formats/snap.md §12)
+REQUIRED_SECTIONS_V1 = tuple(range(SEC_META, SEC_ROOTS + 1))
+REQUIRED_SECTIONS = tuple(s for s in REQUIRED_SECTIONS_V1 if s != SEC_EDGE_TARGET) + (
+    SEC_TYPE_ADDR, SEC_OBJ_REFCOUNT, SEC_EDGE_TARGET_ADDR, SEC_ROOT_ADDR)
 ALLOC_SECTIONS = (SEC_FRAMES, SEC_TB_OFFSETS, SEC_TB_FRAMES, SEC_OBJ_TRACEBACK)
 
 # edge kinds

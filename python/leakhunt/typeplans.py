@@ -98,6 +98,18 @@ def _defines_get(t):
     return any("__get__" in class_namespace(k) for k in type_mro(t))
 
 
+def dict_getter(t):
+    """3.11+: the `__get__` of the `__dict__` descriptor of a class whose instances keep
+    their attributes inline (reading it materialises the dict), else None."""
+    try:
+        if not (PY311 and is_heap_type(t) and _tflags(t) & MANAGED_DICT):
+            return None
+    except Exception:
+        return None
+    desc = lookup_class_attr(type_mro(t), "__dict__")
+    return desc.__get__ if type(desc) is GetSetDescriptorType else None
+
+
 def lookup_class_attr(mro, name, missing=None):
     """The MRO lookup of `name` (what `_PyType_Lookup` finds), without calling anything."""
     for k in mro:

@@ -1,37 +1,43 @@
 """The heap walk: every object once, its references as labelled edges (formats/snap.md §4, §8).
 
-The walker keeps every object it found in one list (`objs`, whose positions are the object
-ids) and the edges in flat arrays. Its own containers are created after `gc.get_objects()`
-and are referenced only from the dumper's frames, which are never walked, so they stay out of
-the graph. No user code runs: see `typeplans` and `strings` for how names are read."""
+The walker lists every object it found once (`order`, whose positions are the object
+numbers) and the edges in flat arrays whose targets are addresses (`id()`): the reader maps
+them to object numbers (formats/snap.md §3.5), so the walk never looks a GC-tracked object up.
+Objects are processed a chunk at a time, grouped by type, so the frequent types (lists,
+tuples, dicts, instances of one class) are labelled by C-level bulk operations.
+
+Untracked objects (str, int, atomic dicts and tuples...) are found through edges: one whose
+refcount shows a single reference in the heap is new by construction; the others are looked
+up in `seen`. The walker's own containers are created after `gc.get_objects()` and are
+referenced only from the dumper's frames, which are never walked, so they stay out of the
+graph. No user code runs: see `typeplans` and `strings` for how names are read."""
 
 import gc
+import sys
 from array import array
-from collections import deque
-from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import attrgetter, is_, sub
+from itertools import accumulate, chain, compress, count, cycle, repeat
+from operator import add, attrgetter, eq, is_, itemgetter
 
 from . import snapformat as F
 from . import typeplans as P
 from .strings import key_text
 
-CHUNK = 16384        # objects processed between two discovery passes (small enough
-                     # that the edge targets are still in the CPU cache)
-_RUN = 4096          # length of the prebuilt kind/label runs
+CHUNK = 16384        # objects processed between two discovery passes
 
-_ZEROS = bytes(_RUN)
-_INDEX_KINDS = bytes((F.INDEX,)) * _RUN
-_SET_KINDS = bytes((F.SET_ITEM,)) * _RUN
-_NONES = array("I", [F.NONE]) * _RUN
-_INDEXES = array("I", range(_RUN))
-_KV_RUN = 64         # dict sizes with a prebuilt kind run (built by each Walker)
-
-# The key of an object in the walker's identity maps: `object.__hash__` is the object's
+# The key of an object in the walker's identity map: `object.__hash__` is the object's
 # address rotated right by 4 bits (a bijection on aligned addresses, so unique among live
-# objects), computed in C without calling the object's own __hash__. Unlike `id()` its low
-# bits vary, so a 1M-entry dict keyed by it probes far less, and objects allocated one after
-# another land in neighbouring slots (fewer cache misses).
+# objects), computed in C without calling the object's own __hash__.
 KEY = object.__hash__
+
+_FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
+_KV = bytes((F.DICT_KEY, F.DICT_VALUE))
+_NONE1 = array("I", [F.NONE])
+_first = itemgetter(0)
+_last = itemgetter(-1)
+_twice = (2).__mul__
+_getrefcount = sys.getrefcount
+_is_tracked = gc.is_tracked
+_C_METHOD = type(object.__dict__["__sizeof__"])
 
 _ref_call = P.ReferenceType.__call__
 _func_closure = P.FunctionType.__dict__["__closure__"].__get__
@@ -41,12 +47,32 @@ _FUNC_ATTRS = ("__code__", "__globals__", "__defaults__", "__kwdefaults__", "__c
 _CLASS_ATTRS = ("__mro__", "__bases__", "__base__")
 
 
-def _kind_run(prebuilt, kind, k):
-    return prebuilt[:k] if k <= _RUN else bytes((kind,)) * k
+def _kind_run(kind, k):
+    return bytes((kind,)) * k
 
 
 def _none_run(k):
-    return _NONES[:k] if k <= _RUN else array("I", [F.NONE]) * k
+    return _NONE1 * k
+
+
+def _untracked(edges, untracked, unique):
+    """The objects of `edges` selected by `untracked`, and for each whether its refcount is
+    `unique` (one reference in the heap), measured while `edges` and the returned list hold
+    it (`unique` is calibrated through this function by `_calibrate`)."""
+    found = list(compress(edges, untracked))
+    return found, bytes(map(unique.__eq__, map(_getrefcount, found)))
+
+
+def _calibrate():
+    """The refcount `_untracked` reports for an object referenced once from the heap."""
+    probe = object()
+    holder = [probe]
+    edges = list(holder)
+    del probe
+    for unique in range(1, 16):
+        if _untracked(edges, b"\x01", unique)[1] == b"\x01":
+            return unique
+    return 0
 
 
 class Walker:
@@ -55,36 +81,37 @@ class Walker:
     def __init__(self, strings, in_fork_child):
         self.strings = strings
         self.in_fork_child = in_fork_child
-        self.objs = []            # every object found; position = object index
-        self.queue = []           # the objects with referents, to process (index order)
-        self.queue_index = array("Q")  # object index of each queue entry
-        self.queue_type = array("I")   # type number of each queue entry
-        self.seen = {}            # KEY(obj) -> object index
-        self.obj_type = array("I")     # type number of every object (OBJ_TYPE)
+        self.order = []           # every object found; position = object number
+        self.addrs = array("Q")        # OBJ_ADDR
+        self.obj_type = array("I")     # type number per object (OBJ_TYPE)
+        self.counts = array("I")       # edges per object
+        self.sizes = array("Q")        # OBJ_SIZE
+        self.tracked = bytearray()     # 1 per GC-tracked object (from the seed)
+        self.queue = []           # objects with referents, to process (seed first)
+        self.n_seed = 0
+        self.pos = 0
+        self.seen = {}            # KEY(obj) -> n for untracked objects with >1 reference
+        self.n_seen = 0
+        self.complete = True      # gc.get_objects() lists every tracked object
+        self.unlisted = []        # tracked edge targets it may not list
+        self.rc_unique = _calibrate()
         self.edges = []           # edge targets (objects) of the current chunk
-        self.index_chunks = []    # per discovered chunk, the list of its edge targets'
-                                  # numbers (object indices or provisional, see _discover)
-        self.m = 0                # edges discovered so far
-        self.targets = None       # set by `finish`: EDGE_TARGET
-        self.n0 = 0               # objects numbered before the walk (seed and roots)
-        self.n_seed = 0           # objects from the seed list (all GC-tracked)
-        self.first_edges = array("Q")  # provisional number of each object found by the walk
-        self.real = array("I")    # set by `finish`: object index by provisional/real number
-        self.pos = 0              # queue[:pos] are processed
+        self.edge_addr = array("Q")    # EDGE_TARGET_ADDR
         self.kinds = bytearray()
         self.labels = array("I")
-        self.offsets = array("Q")
+        self.offsets = None       # set by `finish`: EDGE_OFFSETS
         # types by number, in order of first appearance among the objects (= TYPES)
         self.type_number = {}     # id(type) -> type number
-        self.types = []           # type objects (dropped by `finish`)
+        self.types = []           # type objects (dropped by `take_types`)
         self.type_plans = []      # plan number per type number
         self.type_walked = []     # whether objects of that type have referents to walk
         self.class_infos = []     # ClassInfo (INSTANCE plan) or None, per type number
-        self.type_rows = []       # set by `finish`: (type, object index or NONE) per type
+        self.sizers = []          # per type number: (C __sizeof__, header bytes) or None
         self.key_sids = {}        # id(dict key) -> string id of its key label
         self.name_sids = {}       # id(str) -> string id of that text (attribute names)
         self.attr_texts = {}      # string id -> candidate attribute name (3.11+ in-process)
-        self.closures = []        # (KEY(closure tuple), (string ids of co_freevars))
+        self.closure_names = {}   # KEY(closure tuple) -> string ids of co_freevars
+        self.cell_names = {}      # KEY(cell) -> string id of its free variable
         intern = strings.intern
         self.func_attrs = [(P.FunctionType.__dict__[a].__get__, intern(a)) for a in _FUNC_ATTRS]
         self.class_attrs = [(type.__dict__[a].__get__, intern(a)) for a in _CLASS_ATTRS]
@@ -96,29 +123,47 @@ class Walker:
         self.sid_dict = intern("__dict__")
         self.sid_self = intern("__self__")
         self.sid_func = intern("__func__")
-        self.kv_kinds = [bytes((F.DICT_KEY,)) * k + bytes((F.DICT_VALUE,)) * k
-                         for k in range(_KV_RUN + 1)]
 
     # -- seeding -------------------------------------------------------------------------
 
     def seed(self, objs):
-        """Start from `objs` (the list from gc.get_objects(); it becomes the object list)."""
-        self.objs = objs
-        self.n_seed = len(objs)
-        self.seen = dict(zip(map(KEY, objs), range(len(objs))))
-        self.obj_type = array("I")
-        self._queue_new(objs, 0)
+        """Start from `objs` (the list from gc.get_objects(); it becomes the queue).
 
-    def add(self, obj):
-        """Add one object (a root found outside gc.get_objects()); return its index.
-        Only valid before `walk`."""
-        k = KEY(obj)
-        i = self.seen.get(k)
-        if i is None:
-            i = self.seen[k] = len(self.objs)
-            self.objs.append(obj)
-            self._queue_new([obj], i, force=True)
-        return i
+        After `gc.freeze()` the frozen objects are GC-tracked but not listed: then every
+        listed object is entered in `seen` and tracked edge targets are looked up too."""
+        self.queue = objs
+        self.n_seed = len(objs)
+        self._closures(objs)
+        try:
+            self.complete = gc.get_freeze_count() == 0
+        except Exception:
+            self.complete = True
+        if not self.complete:
+            self.seen = dict(zip(map(KEY, objs), count()))
+            self.n_seen = len(objs)
+
+    def _closures(self, objs):
+        """Free-variable names of every closure tuple and cell, from the functions."""
+        ftype = P.FunctionType
+        for f in compress(objs, map(is_, map(type, objs), repeat(ftype))):
+            closure = _func_closure(f)
+            if not closure:
+                continue
+            free = _func_code(f).co_freevars
+            if len(free) != len(closure):
+                continue
+            sids = tuple(map(self.name_sid, free))
+            self.closure_names[KEY(closure)] = sids
+            for cell, sid in zip(closure, sids):
+                self.cell_names.setdefault(KEY(cell), sid)
+
+    def root(self, obj):
+        """The address of a root object, making sure it is an object of the snapshot (a
+        GC-tracked one is in the seed; others are added like objects found by an edge)."""
+        if not _is_tracked(obj):
+            fresh = self._fresh([obj])
+            self._found(fresh, list(map(id, fresh)))
+        return id(obj)
 
     def _type_numbers(self, objs):
         """Type numbers of `objs`, registering the types not met before (in order)."""
@@ -139,157 +184,286 @@ class Walker:
         self.type_plans.append(p)
         self.type_walked.append(p != P.ATOM)
         self.class_infos.append(P.ClassInfo(t, self.in_fork_child) if p == P.INSTANCE else None)
-
-    def _queue_new(self, new, first, force=False):
-        """`new` objects were just numbered `first`, `first + 1`, ...: record their types
-        and queue those that have referents (atoms are never processed)."""
-        nums = self._type_numbers(new)
-        self.obj_type.extend(nums)
-        numbers = range(first, first + len(new))
-        walk_it = list(map(self.type_walked.__getitem__, nums))
-        if force or False not in walk_it:
-            self.queue.extend(new)
-            self.queue_index.extend(numbers)
-            self.queue_type.extend(nums)
-        else:
-            self.queue.extend(compress(new, walk_it))
-            self.queue_index.extend(compress(numbers, walk_it))
-            self.queue_type.extend(compress(nums, walk_it))
+        self.sizers.append(_sizer(t, p))
 
     # -- the walk ------------------------------------------------------------------------
 
     def walk(self):
-        """Process every object, appending newly discovered ones, until none is left."""
-        self.n0 = len(self.objs)
+        """Process every queued object, queueing the containers found, until none is left."""
         queue = self.queue
-        queue_type = self.queue_type
-        get_referents = gc.get_referents
-        plans = self.type_plans
-        types = self.types
-        class_infos = self.class_infos
-        edges = self.edges
-        e_extend = edges.extend
-        k_extend = self.kinds.extend
-        l_extend = self.labels.extend
-        offs_append = self.offsets.append
-        key_sids_get = self.key_sids.get
-        dict_items = dict.items
-        special = self._special
-        instance = self._instance_slow_path
-        same_layout = self._same_layout
-        SEQ, DICT, INSTANCE, PLAIN = P.SEQ, P.DICT, P.INSTANCE, P.PLAIN
-        RUN = _RUN
-        ZEROS, NONES, IKINDS, INDEXES = _ZEROS, _NONES, _INDEX_KINDS, _INDEXES
-        KV_KINDS, KV_RUN = self.kv_kinds, _KV_RUN
-        FORK_CHECK = _FORK_CHECK
         while self.pos < len(queue):
-            chunk = queue[self.pos:self.pos + CHUNK]
-            chunk_types = queue_type[self.pos:self.pos + CHUNK]
-            self.pos += len(chunk)
-            base = self.m
-            for o, j in zip(chunk, chunk_types):
-                offs_append(base + len(edges))
-                p = plans[j]
-                if p == SEQ:
-                    # items in index order (gc.get_referents lists a list or tuple
-                    # backwards); one C call, so a thread cannot resize it midway
-                    before = len(edges)
-                    e_extend(o)
-                    k = len(edges) - before
-                    if k:
-                        if k <= RUN:
-                            k_extend(IKINDS[:k])
-                            l_extend(INDEXES[:k])
-                        else:
-                            k_extend(bytes((F.INDEX,)) * k)
-                            l_extend(array("I", range(k)))
-                elif p == DICT:
-                    # keys then values; zip(*view) reads the dict in one C call
-                    kv = tuple(zip(*dict_items(o)))
-                    if kv:
-                        ks = kv[0]
-                        k = len(ks)
-                        e_extend(ks)
-                        e_extend(kv[1])
-                        k_extend(KV_KINDS[k] if k <= KV_RUN else
-                                 bytes((F.DICT_KEY,)) * k + bytes((F.DICT_VALUE,)) * k)
-                        labs = list(map(key_sids_get, map(id, ks)))
-                        if None in labs:
-                            labs = self._key_labels(ks, labs)
-                        l_extend(labs)
-                        l_extend(labs)
-                elif p == INSTANCE:
-                    t = types[j]
-                    info = class_infos[j]
-                    refs = get_referents(o)
-                    layout = info.layout
-                    # the labelling of the last instance of this class, when it fits
-                    if layout is not None and len(refs) == layout[1] and refs[-1] is t:
-                        check = layout[0]
-                        if check is None:
-                            fits = True
-                        elif check is FORK_CHECK:
-                            fits = same_layout(o, info, refs, layout)
-                        else:
-                            try:
-                                fits = all(map(is_, check(o), refs))
-                            except Exception:
-                                fits = False
-                        if fits:
-                            e_extend(refs)
-                            k_extend(layout[3])
-                            l_extend(layout[4])
-                        else:
-                            instance(o, t, info, refs)
-                    else:
-                        instance(o, t, info, refs)
-                elif p == PLAIN:
-                    refs = get_referents(o)
-                    if refs:
-                        k = len(refs)
-                        e_extend(refs)
-                        if k <= RUN:
-                            k_extend(ZEROS[:k])
-                            l_extend(NONES[:k])
-                        else:
-                            k_extend(bytes(k))
-                            l_extend(array("I", [F.NONE]) * k)
-                else:
-                    special(o, types[j], p)
+            start = self.pos
+            if start < self.n_seed:
+                end, tracked = min(start + CHUNK, self.n_seed), 1
+            else:
+                end, tracked = start + CHUNK, None
+            chunk = queue[start:end]
+            self.pos = start + len(chunk)
+            self._chunk(chunk, tracked)
+            del chunk
             self._discover()
 
-    def _discover(self):
-        """Turn the chunk's edge targets into object numbers, numbering the objects not
-        seen yet and queueing those that have referents (atoms are never processed).
+    def _chunk(self, chunk, tracked):
+        """Edges of `chunk`, type by type; its objects become the next records."""
+        groups = {}
+        get = groups.get
+        for o, j in zip(chunk, self._type_numbers(chunk)):
+            g = get(j)
+            if g is None:
+                groups[j] = [o]
+            else:
+                g.append(o)
+        plans = self.type_plans
+        for j, group in groups.items():
+            p = plans[j]
+            if p == P.SEQ:
+                counts = self._sequences(group, j)
+            elif p == P.DICT:
+                counts = self._dicts(group)
+            elif p == P.INSTANCE:
+                counts = self._instances(group, j)
+            elif p == P.PLAIN:
+                counts = self._plain(group)
+            else:
+                counts = self._one_by_one(group, j, p)
+            self._records(group, j, counts, tracked)
 
-        One `setdefault` per edge, all in C-level bulk operations: an object met for the
-        first time is entered in `seen` with a provisional number, `n0 + e` for the edge
-        `e` that found it (`n0` = objects numbered before the walk, so provisional numbers
-        never collide with real ones); every later edge to it gets the same number.
-        `finish` maps provisional numbers to object indices (`first_edges` lists them in
-        the order the objects were numbered)."""
-        fresh = self.edges
-        if not fresh:
+    def _records(self, group, j, counts, tracked):
+        """Append `group` (objects of type number `j`) as records."""
+        k = len(group)
+        self.order.extend(group)
+        self.addrs.fromlist(list(map(id, group)))
+        self.obj_type.extend(array("I", (j,)) * k)
+        self.counts.fromlist(counts)
+        if tracked is None:
+            self.tracked.extend(bytes(map(_is_tracked, group)))
+        else:
+            self.tracked.extend(b"\x01" * k if tracked else bytes(k))
+        self.sizes.extend(self._group_sizes(group, j))
+
+    def _group_sizes(self, group, j):
+        sizer = self.sizers[j]
+        if sizer is not None:
+            f, header = sizer
+            if header is None:
+                try:
+                    header = sys.getsizeof(group[0]) - f(group[0])
+                except Exception:
+                    header = None
+                if type(header) is not int or header < 0:
+                    self.sizers[j] = sizer = None
+                else:
+                    self.sizers[j] = (f, header)
+            if sizer is not None:
+                try:
+                    return array("Q", map(add, map(f, group), repeat(header)))
+                except Exception:
+                    pass
+        try:
+            return array("Q", map(sys.getsizeof, group))
+        except Exception:
+            return array("Q", map(_size_or_zero, group))
+
+    def _sequences(self, group, j):
+        """Exact list, tuple, deque: items in index order, one C-level copy per object
+        (a thread cannot resize it midway)."""
+        t = self.types[j]
+        snaps = group if t is tuple else list(map(tuple, group))
+        counts = list(map(len, snaps))
+        at = len(self.kinds)
+        self.edges.extend(chain.from_iterable(snaps))
+        total = sum(counts)
+        self.kinds.extend(bytes((F.INDEX,)) * total)
+        self.labels.extend(_NONE1 * total)      # the reader numbers them (formats/snap.md §12)
+        if t is tuple and self.closure_names:
+            self._closure_tuples(group, counts, at)
+        return counts
+
+    def _closure_tuples(self, group, counts, at):
+        """Relabel the items of closure tuples as CLOSURE edges named by co_freevars."""
+        hits = list(map(self.closure_names.get, map(KEY, group)))
+        if hits.count(None) == len(hits):
             return
-        base = self.n0 + self.m
-        seen = self.seen
-        before = len(seen)
-        index = list(map(seen.setdefault, map(KEY, fresh), count(base)))
-        k = len(seen) - before
-        if k:
-            # `seen` only grows, here, and a dict keeps insertion order: the entries just
-            # added are its last `k`, holding the provisional numbers of the new objects
-            # in the order they were met (no pass over all the chunk's edges)
-            firsts = list(islice(reversed(seen.values()), k))
-            firsts.reverse()
-            new = list(map(fresh.__getitem__, map((-base).__add__, firsts)))
-            first = len(self.objs)
-            self.first_edges.extend(firsts)
-            self.objs.extend(new)
-            self._queue_new(new, first)
-        self.index_chunks.append(index)
-        self.m += len(index)
-        fresh.clear()
+        kinds, labels = self.kinds, self.labels
+        for sids, k in zip(hits, counts):
+            if sids is not None and len(sids) == k:
+                kinds[at:at + k] = bytes((F.CLOSURE,)) * k
+                labels[at:at + k] = array("I", sids)
+            at += k
+
+    def _dicts(self, group):
+        """Exact dicts: key then value of each item, both labelled by the key."""
+        items = list(map(tuple, map(dict.items, group)))
+        counts = list(map(_twice, map(len, items)))
+        pairs = list(chain.from_iterable(items))
+        del items
+        self.edges.extend(chain.from_iterable(pairs))
+        self.kinds.extend(_KV * len(pairs))
+        keys = list(map(_first, pairs))
+        del pairs
+        sids = list(map(self.key_sids.get, map(id, keys)))
+        if None in sids:
+            sids = self._key_labels(keys, sids)
+        both = sids * 2
+        both[::2] = sids
+        both[1::2] = sids
+        self.labels.fromlist(both)
+        return counts
+
+    def _plain(self, group):
+        """C types without labelled references: gc.get_referents, kind OTHER."""
+        refs = list(map(gc.get_referents, group))
+        counts = list(map(len, refs))
+        total = sum(counts)
+        self.edges.extend(chain.from_iterable(refs))
+        self.kinds.extend(bytes(total))
+        self.labels.extend(_NONE1 * total)
+        return counts
+
+    def _instances(self, group, j):
+        """Instances of one Python class: all at once when they share the labelling of the
+        last instance met (`ClassInfo.layout`), else one by one."""
+        t = self.types[j]
+        info = self.class_infos[j]
+        refs = list(map(gc.get_referents, group))
+        if info.layout is None:
+            counts = [self._instance_one(group[0], t, info, refs[0])]
+            group, refs = group[1:], refs[1:]
+        else:
+            counts = []
+        if not group:
+            return counts
+        if self._layout_fits(group, refs, t, info.layout):
+            check, n, _, kinds, labels = info.layout
+            self.edges.extend(chain.from_iterable(refs))
+            self.kinds.extend(kinds * len(group))
+            self.labels.extend(labels * len(group))
+            counts.extend(repeat(n, len(group)))
+            return counts
+        one = self._instance_one
+        counts.extend(map(one, group, repeat(t), repeat(info), refs))
+        return counts
+
+    @staticmethod
+    def _layout_fits(group, refs, t, layout):
+        if layout is None:
+            return False
+        check, n = layout[0], layout[1]
+        if check is _FORK_CHECK or set(map(len, refs)) != {n}:
+            return False
+        if not all(map(is_, map(_last, refs), repeat(t))):
+            return False
+        if check is None:
+            return True
+        try:
+            values = list(map(check, group))
+        except Exception:
+            return False
+        mask = cycle((1,) * (n - 1) + (0,))
+        return all(map(is_, chain.from_iterable(values),
+                       compress(chain.from_iterable(refs), mask)))
+
+    def _instance_one(self, o, t, info, refs):
+        """One instance (the labelling of the last one when it fits); returns its edges."""
+        before = len(self.edges)
+        layout = info.layout
+        fits = False
+        if layout is not None and len(refs) == layout[1] and refs and refs[-1] is t:
+            check = layout[0]
+            if check is None:
+                fits = True
+            elif check is _FORK_CHECK:
+                fits = self._same_layout(o, info, refs, layout)
+            else:
+                try:
+                    fits = all(map(is_, check(o), refs))
+                except Exception:
+                    fits = False
+        if fits:
+            self.edges.extend(refs)
+            self.kinds.extend(layout[3])
+            self.labels.extend(layout[4])
+        else:
+            self._instance_slow_path(o, t, info, refs)
+        return len(self.edges) - before
+
+    def _one_by_one(self, group, j, p):
+        t = self.types[j]
+        edges = self.edges
+        special = self._special
+        counts = []
+        for o in group:
+            before = len(edges)
+            special(o, t, p)
+            counts.append(len(edges) - before)
+        return counts
+
+    def _discover(self):
+        """Turn the chunk's edge targets into addresses and add the untracked objects met
+        for the first time as records (containers are queued, atoms recorded at once)."""
+        edges = self.edges
+        if not edges:
+            return
+        ids = list(map(id, edges))
+        self.edge_addr.fromlist(ids)
+        untracked = bytes(map(_is_tracked, edges)).translate(_FLIP)
+        if not self.complete:
+            self.unlisted.extend(compress(edges, untracked.translate(_FLIP)))
+        if self.unlisted:
+            unlisted, self.unlisted = self._fresh(self.unlisted), []
+            self._found(unlisted, list(map(id, unlisted)), True)
+            del unlisted
+        found, single = _untracked(edges, untracked, self.rc_unique)
+        edges.clear()
+        if not found:
+            return
+        found_ids = list(compress(ids, untracked))
+        del ids
+        if 0 in single:
+            new = list(compress(found, single))
+            new_ids = list(compress(found_ids, single))
+            fresh = self._fresh(list(compress(found, single.translate(_FLIP))))
+            new.extend(fresh)
+            new_ids.extend(map(id, fresh))
+            del fresh
+        else:
+            new, new_ids = found, found_ids
+        del found, found_ids
+        self._found(new, new_ids)
+
+    def _fresh(self, objs):
+        """Those of `objs` not met before (and each once), entering them in `seen`."""
+        c0 = self.n_seen
+        got = list(map(self.seen.setdefault, map(KEY, objs), count(c0)))
+        self.n_seen += len(objs)
+        return list(compress(objs, map(eq, got, count(c0))))
+
+    def _found(self, new, ids, tracked=False):
+        """Record new objects found through edges (`ids` their addresses; untracked ones,
+        or `tracked` ones gc.get_objects() did not list): atoms now, containers when
+        processed."""
+        if not new:
+            return
+        nums = self._type_numbers(new)
+        walked = list(map(self.type_walked.__getitem__, nums))
+        if True in walked:
+            self.queue.extend(compress(new, walked))
+            if False not in walked:
+                return
+            keep = bytes(walked).translate(_FLIP)
+            new = list(compress(new, keep))
+            nums = list(compress(nums, keep))
+            ids = list(compress(ids, keep))
+        self.addrs.fromlist(ids)
+        k = len(new)
+        self.order.extend(new)
+        self.obj_type.fromlist(nums)
+        self.counts.frombytes(bytes(4 * k))
+        self.tracked.extend(b"\x01" * k if tracked else bytes(k))
+        try:
+            self.sizes.fromlist(list(map(sys.getsizeof, new)))
+        except Exception:
+            self.sizes.fromlist(list(map(_size_or_zero, new)))
 
     def _key_labels(self, keys, labs):
         """Fill the missing key label ids of `labs` (cache misses)."""
@@ -339,11 +513,12 @@ class Walker:
             self._emit(refs, kinds, labels)
         elif p == P.CELL:
             refs = gc.get_referents(o)
-            self._emit(refs, [F.CELL_CONTENTS] * len(refs), [F.NONE] * len(refs))
+            sid = self.cell_names.get(KEY(o), F.NONE)
+            self._emit(refs, [F.CELL_CONTENTS] * len(refs), [sid] * len(refs))
         elif p == P.SET:
             refs = gc.get_referents(o)
             k = len(refs)
-            self._emit(refs, _kind_run(_SET_KINDS, F.SET_ITEM, k), _none_run(k))
+            self._emit(refs, _kind_run(F.SET_ITEM, k), _none_run(k))
         elif p == P.CLASSOBJ:
             self._class(o, t)
         elif p == P.CODE:
@@ -398,11 +573,6 @@ class Walker:
             kinds.append(F.OTHER if sid is None else F.ATTRIBUTE)
             labels.append(F.NONE if sid is None else sid)
         self._emit(refs, kinds, labels)
-        closure = _func_closure(o)
-        if closure:
-            free = _func_code(o).co_freevars
-            if len(free) == len(closure):
-                self.closures.append((KEY(closure), tuple(map(self.name_sid, free))))
 
     def _class(self, o, t):
         refs = gc.get_referents(o)
@@ -414,6 +584,10 @@ class Walker:
             except Exception:
                 refs = []
             refs = [r for r in refs if r is not None]
+            # 3.12: the tuples of static types are GC-tracked but in no generation, so
+            # gc.get_objects() never lists them (they are immortal)
+            self.unlisted.extend(r for r in refs if _is_tracked(r)
+                                 and _getrefcount(r) >= F.IMMORTAL_REFCOUNT)
         named = {}
         for get, sid in self.class_attrs:
             try:
@@ -558,7 +732,8 @@ class Walker:
             else:
                 kinds.append(F.OTHER)
                 labels.append(F.NONE)
-        if (own_dict is not None and P.PY313 and KEY(own_dict) in self.seen
+        if (own_dict is not None and P.PY313 and _is_tracked(own_dict)
+                and (self.complete or KEY(own_dict) in self.seen)
                 and not any(r is own_dict for r in head)):
             head.append(own_dict)
             kinds.append(F.INSTANCE_DICT)
@@ -690,73 +865,55 @@ class Walker:
 
     # -- after the walk --------------------------------------------------------------------
 
-    def _index_offsets(self, m):
-        """CSR offsets by object index from the per-queue-entry offsets (atoms, which were
-        never processed, have no edges)."""
-        proc = self.offsets
-        proc.append(m)
-        counts = array("Q", bytes(8 * len(self.objs)))
-        for _ in map(counts.__setitem__, self.queue_index, map(sub, proc[1:], proc)):
-            pass
-        return array("Q", accumulate(counts, initial=0))
-
     def finish(self):
-        """Build the CSR offsets, label closure tuples and cells, and drop every cache that
-        holds application objects (after this `objs` is the only reference the walker holds
-        to them). Returns the edge target array."""
-        targets = self.targets = self._resolve()
-        self.offsets = self._index_offsets(len(targets))
+        """Build the CSR offsets and drop every cache that holds application objects (after
+        this `order` and `types` are the only references the walker holds to them)."""
+        self.offsets = array("Q", accumulate(self.counts, initial=0))
+        self.counts = None
         self.queue = []
-        self.queue_index = array("Q")
-        self.queue_type = array("I")
-        seen = self.seen
-        real = self.real
-        offs, kinds, labels = self.offsets, self.kinds, self.labels
-        for cid, sids in self.closures:
-            ti = seen.get(cid)
-            if ti is None:
-                continue
-            ti = real[ti]
-            a, b = offs[ti], offs[ti + 1]
-            if b - a != len(sids) or any(k != F.INDEX for k in kinds[a:b]):
-                continue
-            kinds[a:b] = bytes((F.CLOSURE,)) * len(sids)
-            labels[a:b] = array("I", sids)
-            for j, sid in enumerate(sids):
-                c = targets[a + j]
-                for e in range(offs[c], offs[c + 1]):
-                    if kinds[e] == F.CELL_CONTENTS:
-                        labels[e] = sid
-        self.closures = []
+        self.seen = {}
+        self.unlisted = []
+        self.closure_names = {}
+        self.cell_names = {}
         self.attr_texts = {}
         self.class_infos = []
         self.type_walked = []
         self.type_plans = []
-        return targets
+        self.sizers = []
 
     def take_types(self):
-        """The type objects by type number, with the object index of each type object
-        (NONE if not in the snapshot); the walker drops its own references to them."""
+        """The type objects by type number and the address of each; the walker drops its
+        own references to them."""
         types, self.types = self.types, []
-        seen_get, real = self.seen.get, self.real
-        numbers = [seen_get(k) for k in map(KEY, types)]
-        return types, [F.NONE if i is None else real[i] for i in numbers]
-
-    def _resolve(self):
-        """EDGE_TARGET: the discovered numbers with provisional ones replaced by object
-        indices; keeps the mapping (`real`, indexed by any number `seen` holds)."""
-        n0 = self.n0
-        real = list(range(n0))
-        real.extend(repeat(0, self.m))
-        deque(map(real.__setitem__, self.first_edges, count(n0)), 0)
-        self.first_edges = array("Q")
-        self.real = real
-        chunks, self.index_chunks = self.index_chunks, []
-        return array("I", map(real.__getitem__, chain.from_iterable(chunks)))
+        return types, array("Q", map(id, types))
 
 
 _MISSING = object()
 _FORK_CHECK = object()
+
+
+def _sizer(t, plan):
+    """(the C `__sizeof__` of type `t`, None = header bytes not yet measured) when objects
+    of `t` can be sized by calling it directly, else None (`sys.getsizeof` each).
+
+    Type objects are left to `sys.getsizeof`: static types are not GC objects, heap types
+    are, so the GC header it adds differs between objects of one type."""
+    if plan == P.CLASSOBJ:
+        return None
+    mro = P.type_mro(t)
+    if P.is_heap_type(t) and P.sizeof_overridden(mro):
+        return (object.__sizeof__, 0)
+    f = P.lookup_class_attr(mro, "__sizeof__")
+    if type(f) is not _C_METHOD:
+        return None
+    return (f, None)
+
+
+def _size_or_zero(o):
+    try:
+        return sys.getsizeof(o)
+    except Exception:
+        return 0
 
 
 def _one_attr(name):

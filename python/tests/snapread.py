@@ -1,4 +1,5 @@
-"""A pure-Python reader of `.snap` v1 files that checks every rule of formats/snap.md §10.
+"""A pure-Python reader of `.snap` files (v1, and v2 resolved as §12 says) that checks every
+rule of formats/snap.md §10.
 
 It doubles as an executable check of the spec: `Snapshot(path)` raises `SnapError` (with
 the byte offset) on the first violation. Usage as a script: `snapread.py FILE` prints a
@@ -49,8 +50,9 @@ class Snapshot:
         magic, version, count, file_size, header_size = struct.unpack_from("<8sIIQI", raw, 0)
         if magic != F.MAGIC:
             raise SnapError(0, "bad magic %r" % magic)
-        if version != F.VERSION:
+        if version not in (1, 2):
             raise SnapError(8, "unsupported version %d" % version)
+        self.version = version
         if header_size != F.HEADER_SIZE:
             raise SnapError(24, "header_size %d != 64" % header_size)
         if file_size != size:
@@ -93,7 +95,7 @@ class Snapshot:
         for (a0, a1, sa, _), (b0, b1, sb, at) in zip(spans, spans[1:]):
             if b0 < a1 and b1 > b0 and a1 > a0:
                 raise SnapError(at, "sections %d and %d overlap" % (sa, sb))
-        for sid in F.REQUIRED_SECTIONS:
+        for sid in (F.REQUIRED_SECTIONS if version == 2 else F.REQUIRED_SECTIONS_V1):
             if sid not in self.sections:
                 raise SnapError(F.HEADER_SIZE, "required section %s missing" % F.SECTIONS[sid][0])
         present = [sid in self.sections for sid in F.ALLOC_SECTIONS]
@@ -104,8 +106,9 @@ class Snapshot:
         self.addr, self.obj_type = col(F.SEC_OBJ_ADDR), col(F.SEC_OBJ_TYPE)
         self.size, self.flags = col(F.SEC_OBJ_SIZE), col(F.SEC_OBJ_FLAGS)
         self.edge_offsets = col(F.SEC_EDGE_OFFSETS)
-        self.target, self.kind = col(F.SEC_EDGE_TARGET), col(F.SEC_EDGE_KIND)
+        self.kind = col(F.SEC_EDGE_KIND)
         self.label = col(F.SEC_EDGE_LABEL)
+        self.target = col(F.SEC_EDGE_TARGET if version == 1 else F.SEC_EDGE_TARGET_ADDR)
         n, m = len(self.addr), len(self.target)
         self.n, self.m = n, m
         for sid, want in ((F.SEC_OBJ_TYPE, n), (F.SEC_OBJ_SIZE, n), (F.SEC_OBJ_FLAGS, n),
@@ -148,7 +151,7 @@ class Snapshot:
         for key, types in _META_REQUIRED.items():
             if key not in self.meta or type(self.meta[key]) not in types:
                 raise SnapError(meta_off, "META key %r missing or of the wrong type" % key)
-        if self.meta["format"] != "leakhunt-snap" or self.meta["format_version"] != 1:
+        if self.meta["format"] != "leakhunt-snap" or self.meta["format_version"] != version:
             raise SnapError(meta_off, "META format/format_version")
         if (self.meta["objects"], self.meta["edges"]) != (n, m):
             raise SnapError(meta_off, "META objects/edges != section counts")
@@ -156,6 +159,11 @@ class Snapshot:
         # types
         types = col(F.SEC_TYPES, "I")
         self.types = [tuple(types[i:i + 4]) for i in range(0, len(types), 4)]
+        roots = col(F.SEC_ROOTS, "I")
+        self.roots = [tuple(roots[i:i + 4]) for i in range(0, len(roots), 4)]
+        if version == 2:
+            self._resolve_v2(present)
+            n, m = self.n, self.m
         t = len(self.types)
         for j, (q, mod, obj, _) in enumerate(self.types):
             if q >= s or mod >= s or not (obj < n or obj == F.NONE):
@@ -176,8 +184,6 @@ class Snapshot:
                     raise SnapError(self._elem_at(F.SEC_EDGE_LABEL, e), "edge %d: label not a string id" % e)
 
         # roots
-        roots = col(F.SEC_ROOTS, "I")
-        self.roots = [tuple(roots[i:i + 4]) for i in range(0, len(roots), 4)]
         for j, (obj, _kind, name, _extra) in enumerate(self.roots):
             if obj >= n or name >= s:
                 raise SnapError(self._elem_at(F.SEC_ROOTS, j), "root %d: bad object or name" % j)
@@ -198,7 +204,8 @@ class Snapshot:
                 raise SnapError(self._dir_at(F.SEC_TB_OFFSETS), "traceback offsets")
             if self.tb_frames and max(self.tb_frames) >= len(self.frames):
                 raise SnapError(self._dir_at(F.SEC_TB_FRAMES), "traceback frame id out of range")
-            self.obj_traceback = col(F.SEC_OBJ_TRACEBACK)
+            if self.obj_traceback is None:
+                self.obj_traceback = col(F.SEC_OBJ_TRACEBACK)
             k = len(to) - 1
             if len(self.obj_traceback) != n or any(
                     x >= k and x != F.NONE for x in self.obj_traceback):
@@ -206,10 +213,87 @@ class Snapshot:
         self.values = {}
         if F.SEC_VALUES in self.sections:
             vals = col(F.SEC_VALUES, "I")
+            if version == 2:
+                renum = self._renumber
+                vals = array("I", [x for i in range(0, len(vals), 2)
+                                   if renum[vals[i]] != F.NONE
+                                   for x in (renum[vals[i]], vals[i + 1])])
             for i in range(0, len(vals), 2):
                 if vals[i] >= n or vals[i + 1] >= s:
                     raise SnapError(self._elem_at(F.SEC_VALUES, i // 2), "value row out of range")
                 self.values[vals[i]] = self.strings[vals[i + 1]]
+
+    def _resolve_v2(self, present):
+        """Version 2 (formats/snap.md §12): addresses to object numbers, duplicates merged,
+        dangling edges dropped, INDEX labels numbered, type bits and IMMORTAL into the
+        flags, and the held-from-outside roots from the refcounts."""
+        col = self._column
+        addr = self.addr
+        first = {}
+        renum = array("I")
+        kept = []
+        for i, a in enumerate(addr):
+            if a in first:
+                renum.append(F.NONE)
+            else:
+                first[a] = len(kept)
+                renum.append(len(kept))
+                kept.append(i)
+        self._renumber = renum
+        eo, tgt, kind, label = self.edge_offsets, self.target, self.kind, self.label
+        self.dangling = 0
+        offs, t2, k2, l2 = array("Q", [0]), array("I"), array("B"), array("I")
+        for i in kept:
+            index = 0
+            for e in range(eo[i], eo[i + 1]):
+                t = first.get(tgt[e])
+                lab = label[e]
+                if kind[e] == F.INDEX:
+                    if lab == F.NONE:
+                        lab = index
+                    index += 1
+                if t is None:
+                    self.dangling += 1
+                    continue
+                t2.append(t)
+                k2.append(kind[e])
+                l2.append(lab)
+            offs.append(len(t2))
+        rc = col(F.SEC_OBJ_REFCOUNT)
+        type_addr = col(F.SEC_TYPE_ADDR)
+        flags = bytearray()
+        for i in kept:
+            f = self.flags[i] | (self.types[self.obj_type[i]][3] & 0x7F)
+            if rc[i] >= F.IMMORTAL_REFCOUNT:
+                f |= F.F_IMMORTAL
+            flags.append(f)
+        root_addr = col(F.SEC_ROOT_ADDR)
+        roots = [(first[a], k, name, extra)
+                 for (_, k, name, extra), a in zip(self.roots, root_addr) if a in first]
+        indeg = [0] * len(kept)
+        for t, k in zip(t2, k2):
+            if k != F.WEAK:
+                indeg[t] += 1
+        base = self.meta["refcount_baseline"]
+        for j, i in enumerate(kept):
+            if flags[j] & (F.F_IMMORTAL | F.F_IS_FRAME):
+                continue
+            extra = rc[i] - base - indeg[j]
+            if extra > 0:
+                roots.append((j, F.ROOT_HELD_FROM_OUTSIDE, 0, min(extra, F.NONE - 1)))
+        self.types = [(q, mod, first.get(a, F.NONE), 0)
+                      for (q, mod, _, _), a in zip(self.types, type_addr)]
+        self.addr = array("Q", [addr[i] for i in kept])
+        self.obj_type = array("I", [self.obj_type[i] for i in kept])
+        self.size = array("Q", [self.size[i] for i in kept])
+        self.flags = flags
+        self.edge_offsets, self.target, self.kind, self.label = offs, t2, k2, l2
+        self.roots = roots
+        self.n, self.m = len(kept), len(t2)
+        self.obj_traceback = None
+        if all(present):
+            tb = col(F.SEC_OBJ_TRACEBACK)
+            self.obj_traceback = array("I", [tb[i] for i in kept])
 
     def _dir_at(self, sid):
         raw = self.raw

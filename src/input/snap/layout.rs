@@ -14,8 +14,11 @@ pub const DIR_ENTRY_SIZE: u64 = 32;
 pub const TRAILER_SIZE: u64 = 32;
 /// The trailer's magic.
 pub const TRAILER_MAGIC: &[u8; 8] = b"LKSNEND\n";
-/// The only format version this reader knows.
+/// The version of files with object numbers (and of the image a version-2 file becomes).
 pub const VERSION: u32 = 1;
+/// The version the dumper writes: edge targets, roots and type objects as addresses,
+/// resolved by the reader (`formats/snap.md` §12).
+pub const VERSION_ADDR: u32 = 2;
 /// Most directory entries a file may have.
 pub const MAX_SECTIONS: u32 = 64;
 
@@ -57,6 +60,27 @@ pub mod id {
     pub const OBJ_TRACEBACK: u32 = 17;
     /// VALUES: 8-byte value previews.
     pub const VALUES: u32 = 18;
+    /// TYPE_ADDR: u64 address of each type object (version 2).
+    pub const TYPE_ADDR: u32 = 19;
+    /// OBJ_REFCOUNT: u32 refcount per object (version 2).
+    pub const OBJ_REFCOUNT: u32 = 20;
+    /// EDGE_TARGET_ADDR: u64 target address per edge (version 2).
+    pub const EDGE_TARGET_ADDR: u32 = 21;
+    /// ROOT_ADDR: u64 address of each root's object (version 2).
+    pub const ROOT_ADDR: u32 = 22;
+    /// The highest section id this reader knows.
+    pub const LAST: u32 = ROOT_ADDR;
+
+    /// Whether a file of `version` must have section `id`.
+    pub fn required_in(version: u32, id: u32) -> bool {
+        match id {
+            EDGE_TARGET => version == super::VERSION,
+            TYPE_ADDR | OBJ_REFCOUNT | EDGE_TARGET_ADDR | ROOT_ADDR => {
+                version == super::VERSION_ADDR
+            }
+            _ => spec(id).is_some_and(|(_, _, required)| required),
+        }
+    }
 
     /// Element size of a known section id, its name, and whether it is required.
     pub fn spec(id: u32) -> Option<(u32, &'static str, bool)> {
@@ -79,6 +103,10 @@ pub mod id {
             TB_FRAMES => (4, "TB_FRAMES", false),
             OBJ_TRACEBACK => (4, "OBJ_TRACEBACK", false),
             VALUES => (8, "VALUES", false),
+            TYPE_ADDR => (8, "TYPE_ADDR", false),
+            OBJ_REFCOUNT => (4, "OBJ_REFCOUNT", false),
+            EDGE_TARGET_ADDR => (8, "EDGE_TARGET_ADDR", false),
+            ROOT_ADDR => (8, "ROOT_ADDR", false),
             _ => return None,
         })
     }
@@ -172,10 +200,10 @@ pub fn read_header(data: &[u8]) -> Result<Header, ParseError> {
     }
     let (_, h) = header(data)
         .map_err(|_| ParseError::expected(0, "the .snap magic LKSNAP\\r\\n", "other bytes"))?;
-    if h.version != VERSION {
+    if h.version != VERSION && h.version != VERSION_ADDR {
         return Err(ParseError::expected(
             8,
-            "format version 1",
+            "format version 1 or 2",
             format_args!("version {}", h.version),
         ));
     }
@@ -290,8 +318,9 @@ pub fn read_directory(data: &[u8], h: &Header) -> Result<Vec<Section>, ParseErro
             ));
         }
     }
-    for sid in 1..=id::VALUES {
-        if let Some((_, name, true)) = id::spec(sid)
+    for sid in 1..=id::LAST {
+        if let Some((_, name, _)) = id::spec(sid)
+            && id::required_in(h.version, sid)
             && !out.iter().any(|s| s.id == sid)
         {
             return Err(ParseError::expected(

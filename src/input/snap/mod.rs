@@ -4,6 +4,7 @@
 
 pub mod columns;
 pub mod layout;
+pub mod resolve;
 mod validate;
 pub mod writer;
 
@@ -13,9 +14,73 @@ use crate::graph::{AllocSites, HeapGraph};
 use columns::view;
 use layout::{Section, id};
 
-/// Read and validate a mapped `.snap` file.
+/// Read and validate a mapped `.snap` file of either version.
 pub fn load<'a>(source: &'a Source) -> Result<HeapGraph<'a>> {
-    read(source.bytes()).map_err(|e| e.in_file(source.path()))
+    let go = || -> std::result::Result<HeapGraph<'a>, ParseError> {
+        let bytes: &'a [u8] = match prepare(source.bytes())? {
+            Prepared::File(b) => b,
+            Prepared::Image(image) => source.keep(image).bytes(),
+        };
+        read(bytes)
+    };
+    go().map_err(|e| e.in_file(source.path()))
+}
+
+/// A `.snap` ready for [`read`]: a version-1 file as it is, a version-2 file as its
+/// version-1 image (addresses resolved, see [`resolve`]).
+pub enum Prepared<'a> {
+    /// The file's own bytes.
+    File(&'a [u8]),
+    /// The image built from a version-2 file.
+    Image(resolve::AlignedBytes),
+}
+
+impl Prepared<'_> {
+    /// The bytes to read.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Prepared::File(b) => b,
+            Prepared::Image(i) => i.bytes(),
+        }
+    }
+}
+
+/// Check a `.snap`'s header, directory and (for version 2) checksum and contents, and turn
+/// a version-2 file into its image. Errors name bytes of `data`.
+pub fn prepare(data: &[u8]) -> std::result::Result<Prepared<'_>, ParseError> {
+    let header = layout::read_header(data)?;
+    if header.version == layout::VERSION {
+        return Ok(Prepared::File(data));
+    }
+    let trailer = layout::read_trailer(data)?;
+    let dir = layout::read_directory(data, &header)?;
+    check_crc(data, &trailer)?;
+    let n = required(&dir, id::OBJ_ADDR)?.count;
+    let m = required(&dir, id::EDGE_TARGET_ADDR)?.count;
+    if trailer.object_count != n || trailer.edge_count != m {
+        return Err(ParseError::expected(
+            0,
+            &format!("trailer counts {n} objects and {m} edges, as the sections hold"),
+            format_args!("{} and {}", trailer.object_count, trailer.edge_count),
+        ));
+    }
+    resolve::to_v1(data, &dir).map(Prepared::Image)
+}
+
+fn check_crc(data: &[u8], trailer: &layout::Trailer) -> std::result::Result<(), ParseError> {
+    let body = &data[..data.len() - layout::TRAILER_SIZE as usize];
+    let crc = crc32fast::hash(body);
+    if crc != trailer.crc32 {
+        return Err(ParseError::expected(
+            data.len() as u64 - 8,
+            &format!("CRC-32 {:08x} of the file body", crc),
+            format_args!(
+                "{:08x} in the trailer (the file was altered or damaged)",
+                trailer.crc32
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A mapped `.snap` file's META object, after checking only the header and directory: enough
@@ -38,7 +103,7 @@ pub fn load_meta(source: &Source) -> Result<serde_json::Value> {
     meta().map_err(|e| e.in_file(source.path()))
 }
 
-/// Read and validate a `.snap` held in memory.
+/// Read and validate a version-1 `.snap` (or the image [`prepare`] made) held in memory.
 pub fn read(data: &[u8]) -> std::result::Result<HeapGraph<'_>, ParseError> {
     if cfg!(target_endian = "big") {
         return Err(ParseError::at(
@@ -47,6 +112,13 @@ pub fn read(data: &[u8]) -> std::result::Result<HeapGraph<'_>, ParseError> {
         ));
     }
     let header = layout::read_header(data)?;
+    if header.version != layout::VERSION {
+        return Err(ParseError::expected(
+            8,
+            "a version-1 image (snap::prepare turns version 2 into one)",
+            format_args!("version {}", header.version),
+        ));
+    }
     let trailer = layout::read_trailer(data)?;
     let dir = layout::read_directory(data, &header)?;
     let body = &data[..data.len() - layout::TRAILER_SIZE as usize];
@@ -104,7 +176,7 @@ fn build<'a>(
     let edge_target: &[u32] = view(data, target_s)?;
     let m = edge_target.len() as u64;
     validate::counts(dir, n, m, trailer)?;
-    let meta = validate::meta(meta_bytes, meta_s, n, m)?;
+    let meta = validate::meta(meta_bytes, meta_s, n, m, layout::VERSION)?;
     let types_s = get(id::TYPES)?;
     let types: &[[u32; 4]] = view(data, types_s)?;
     validate::types(types, types_s, strings.len() as u64, n)?;

@@ -89,7 +89,7 @@ pub fn strings<'a>(
 }
 
 /// Rule 12: META is a JSON object with the required keys.
-pub fn meta(bytes: &[u8], s: &Section, n: u64, m: u64) -> Result<Json, ParseError> {
+pub fn meta(bytes: &[u8], s: &Section, n: u64, m: u64, version: u32) -> Result<Json, ParseError> {
     let v: Json = serde_json::from_slice(bytes).map_err(|e| {
         ParseError::expected(
             s.offset,
@@ -101,11 +101,11 @@ pub fn meta(bytes: &[u8], s: &Section, n: u64, m: u64) -> Result<Json, ParseErro
         ParseError::expected(s.offset, "META as a JSON object", "another JSON value")
     })?;
     if obj.get("format").and_then(Json::as_str) != Some("leakhunt-snap")
-        || obj.get("format_version").and_then(Json::as_u64) != Some(1)
+        || obj.get("format_version").and_then(Json::as_u64) != Some(version as u64)
     {
         return Err(ParseError::expected(
             s.offset,
-            "META format \"leakhunt-snap\" version 1",
+            &format!("META format \"leakhunt-snap\" version {version}"),
             "something else",
         ));
     }
