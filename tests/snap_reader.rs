@@ -131,7 +131,7 @@ fn hostile_counts_and_ids_are_refused_with_offsets() {
     let mut b = good.clone();
     b[8] = 3;
     assert!(
-        snap::prepare(&b)
+        snap::read_any(&b, &std::sync::OnceLock::new())
             .err()
             .unwrap()
             .message
@@ -189,14 +189,14 @@ fn the_binary_reports_bad_snaps_in_one_line() {
 fn version_two_files_resolve_and_bad_ones_are_refused() {
     let good = std::fs::read(testdata("snap/known-3.12.snap")).unwrap();
     assert_eq!(u32::from_le_bytes(good[8..12].try_into().unwrap()), 2);
-    let image = snap::prepare(&good).unwrap();
-    let g = snap::read(image.bytes()).unwrap();
+    let store = std::sync::OnceLock::new();
+    let g = snap::read_any(&good, &store).unwrap();
     assert_eq!(g.meta["file_format_version"], 2);
     assert_eq!(g.meta["dangling_edges"], 0);
     assert_eq!(g.meta["duplicate_objects"], 0);
     let step = (good.len() / 3000).max(1);
     for cut in (0..good.len()).step_by(step) {
-        let e = snap::prepare(&good[..cut])
+        let e = snap::read_any(&good[..cut], &std::sync::OnceLock::new())
             .err()
             .unwrap_or_else(|| panic!("cut at {cut} accepted"));
         assert!(e.offset <= cut as u64, "cut {cut}: offset {}", e.offset);
@@ -212,10 +212,19 @@ fn version_two_files_resolve_and_bad_ones_are_refused() {
         let mut b = good.clone();
         let i = (rnd() % (b.len() as u64 - 32)) as usize;
         b[i] ^= (rnd() % 255 + 1) as u8;
-        assert!(snap::prepare(&b).is_err(), "flip at {i} not detected");
+        let store = std::sync::OnceLock::new();
+        assert!(
+            snap::read_any(&b, &store).is_err(),
+            "flip at {i} not detected"
+        );
         fix_crc(&mut b);
-        if let Ok(image) = snap::prepare(&b) {
-            let _ = snap::read(image.bytes());
+        let store = std::sync::OnceLock::new();
+        if let Ok(g) = snap::read_any(&b, &store) {
+            for o in 0..g.object_count() as u32 {
+                for e in g.edge_range(o) {
+                    let _ = g.edge_label_text(e);
+                }
+            }
         }
     }
 }
@@ -232,8 +241,8 @@ fn version_two_duplicates_and_dangling_edges() {
     b.copy_within(addr..addr + 8, addr + 8);
     b[targets..targets + 8].copy_from_slice(&0xdead_beefu64.to_le_bytes());
     fix_crc(&mut b);
-    let image = snap::prepare(&b).unwrap();
-    let g = snap::read(image.bytes()).unwrap();
+    let store = std::sync::OnceLock::new();
+    let g = snap::read_any(&b, &store).unwrap();
     assert_eq!(g.meta["duplicate_objects"], 1);
     assert!(g.meta["dangling_edges"].as_u64().unwrap() >= 1);
     assert_eq!(&g.addr[0].to_le_bytes()[..], &first[..]);

@@ -11,10 +11,8 @@ fuzz_target!(|data: &[u8]| {
         let crc = crc32fast_hash(&bytes[..body]);
         bytes[body + 24..body + 28].copy_from_slice(&crc.to_le_bytes());
     }
-    let Ok(image) = leakhunt::input::snap::prepare(&bytes) else {
-        return;
-    };
-    if let Ok(g) = leakhunt::input::snap::read(image.bytes()) {
+    let store = std::sync::OnceLock::new();
+    if let Ok(g) = leakhunt::input::snap::read_any(&bytes, &store) {
         for i in 0..g.object_count() as u32 {
             for e in g.edge_range(i) {
                 let _ = g.edge_label_text(e);

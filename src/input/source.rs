@@ -1,18 +1,18 @@
 //! Opening an input file as a read-only memory map.
 
 use crate::error::{Error, Result};
-use crate::input::snap::resolve::AlignedBytes;
+use crate::input::snap::resolve::Resolved;
 use memmap2::{Mmap, MmapOptions};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// A file's bytes, memory-mapped, with the path kept for error messages (and, for a
-/// version-2 `.snap`, the image the reader made of it).
+/// version-2 `.snap`, the columns the reader built from it).
 pub struct Source {
     path: PathBuf,
     map: Option<Mmap>,
-    image: OnceLock<AlignedBytes>,
+    resolved: OnceLock<Resolved>,
 }
 
 impl Source {
@@ -38,13 +38,13 @@ impl Source {
         Ok(Source {
             path: path.to_path_buf(),
             map: Some(map),
-            image: OnceLock::new(),
+            resolved: OnceLock::new(),
         })
     }
 
-    /// Keep `image` (made from these bytes) as long as the source; the first one kept wins.
-    pub fn keep(&self, image: AlignedBytes) -> &AlignedBytes {
-        self.image.get_or_init(|| image)
+    /// Where the reader keeps the columns it builds from a version-2 `.snap`.
+    pub fn resolved(&self) -> &OnceLock<Resolved> {
+        &self.resolved
     }
 
     /// The mapped bytes.

@@ -13,48 +13,33 @@ use crate::error::{ParseError, Result};
 use crate::graph::{AllocSites, HeapGraph};
 use columns::view;
 use layout::{Section, id};
+use resolve::Resolved;
+use std::sync::OnceLock;
 
 /// Read and validate a mapped `.snap` file of either version.
 pub fn load<'a>(source: &'a Source) -> Result<HeapGraph<'a>> {
-    let go = || -> std::result::Result<HeapGraph<'a>, ParseError> {
-        let bytes: &'a [u8] = match prepare(source.bytes())? {
-            Prepared::File(b) => b,
-            Prepared::Image(image) => source.keep(image).bytes(),
-        };
-        read(bytes)
-    };
-    go().map_err(|e| e.in_file(source.path()))
+    read_any(source.bytes(), source.resolved()).map_err(|e| e.in_file(source.path()))
 }
 
-/// A `.snap` ready for [`read`]: a version-1 file as it is, a version-2 file as its
-/// version-1 image (addresses resolved, see [`resolve`]).
-pub enum Prepared<'a> {
-    /// The file's own bytes.
-    File(&'a [u8]),
-    /// The image built from a version-2 file.
-    Image(resolve::AlignedBytes),
-}
-
-impl Prepared<'_> {
-    /// The bytes to read.
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Prepared::File(b) => b,
-            Prepared::Image(i) => i.bytes(),
-        }
-    }
-}
-
-/// Check a `.snap`'s header, directory and (for version 2) checksum and contents, and turn
-/// a version-2 file into its image. Errors name bytes of `data`.
-pub fn prepare(data: &[u8]) -> std::result::Result<Prepared<'_>, ParseError> {
+/// Read and validate a `.snap` of either version held in memory; `store` keeps the columns
+/// a version-2 file's reader builds (see [`resolve`]) for as long as the graph lives. Give
+/// each file its own store.
+pub fn read_any<'a>(
+    data: &'a [u8],
+    store: &'a OnceLock<Resolved>,
+) -> std::result::Result<HeapGraph<'a>, ParseError> {
     let header = layout::read_header(data)?;
     if header.version == layout::VERSION {
-        return Ok(Prepared::File(data));
+        return read(data);
+    }
+    if cfg!(target_endian = "big") {
+        return Err(ParseError::at(
+            0,
+            "this build reads .snap files on little-endian hosts only",
+        ));
     }
     let trailer = layout::read_trailer(data)?;
     let dir = layout::read_directory(data, &header)?;
-    check_crc(data, &trailer)?;
     let n = required(&dir, id::OBJ_ADDR)?.count;
     let m = required(&dir, id::EDGE_TARGET_ADDR)?.count;
     if trailer.object_count != n || trailer.edge_count != m {
@@ -64,7 +49,34 @@ pub fn prepare(data: &[u8]) -> std::result::Result<Prepared<'_>, ParseError> {
             format_args!("{} and {}", trailer.object_count, trailer.edge_count),
         ));
     }
-    resolve::to_v1(data, &dir).map(Prepared::Image)
+    // The checksum runs on a second core while the file is checked and resolved.
+    let (crc, resolved) = std::thread::scope(|s| {
+        let crc = s.spawn(|| check_crc(data, &trailer));
+        let resolved = resolve::resolve(data, &dir);
+        (crc.join(), resolved)
+    });
+    crc.map_err(|_| ParseError::at(0, "checksum thread failed"))??;
+    let (v, r) = resolved?;
+    let r: &'a Resolved = store.get_or_init(|| r);
+    Ok(HeapGraph {
+        meta: v.meta,
+        strings: v.strings,
+        types: &r.types,
+        addr: r.addr.as_deref().unwrap_or(v.addr),
+        type_of: r.type_of.as_deref().unwrap_or(v.type_of),
+        size: r.size.as_deref().unwrap_or(v.size),
+        flags: &r.flags,
+        edge_offsets: r.edge_offsets.as_deref().unwrap_or(v.edge_offsets),
+        edge_target: &r.edge_target,
+        edge_kind: r.edge_kind.as_deref().unwrap_or(v.edge_kind),
+        edge_label: &r.edge_label,
+        roots: &r.roots,
+        alloc: v.alloc.map(|a| AllocSites {
+            object_tb: r.object_tb.as_deref().unwrap_or(a.object_tb),
+            ..a
+        }),
+        values: r.values.as_deref().unwrap_or(v.values),
+    })
 }
 
 fn check_crc(data: &[u8], trailer: &layout::Trailer) -> std::result::Result<(), ParseError> {
@@ -103,7 +115,7 @@ pub fn load_meta(source: &Source) -> Result<serde_json::Value> {
     meta().map_err(|e| e.in_file(source.path()))
 }
 
-/// Read and validate a version-1 `.snap` (or the image [`prepare`] made) held in memory.
+/// Read and validate a version-1 `.snap` held in memory (see [`read_any`] for both).
 pub fn read(data: &[u8]) -> std::result::Result<HeapGraph<'_>, ParseError> {
     if cfg!(target_endian = "big") {
         return Err(ParseError::at(
@@ -115,7 +127,7 @@ pub fn read(data: &[u8]) -> std::result::Result<HeapGraph<'_>, ParseError> {
     if header.version != layout::VERSION {
         return Err(ParseError::expected(
             8,
-            "a version-1 image (snap::prepare turns version 2 into one)",
+            "format version 1 (snap::read_any reads version 2 too)",
             format_args!("version {}", header.version),
         ));
     }

@@ -1,96 +1,108 @@
 //! Version 2 files name objects by address (`formats/snap.md` §12): the dumper never looks an
-//! object up, the reader does. This turns such a file into the version-1 image the rest of
-//! the reader views in place: every address resolved to an object number, duplicate records
-//! merged, edges to objects the snapshot does not hold dropped (counted in META), INDEX
-//! labels numbered, type flag bits and IMMORTAL set, and the objects held from outside
-//! found from the refcounts.
+//! object up, the reader does. [`resolve`] checks such a file and builds the columns that
+//! differ from what a version-1 file holds: edge targets as object numbers, INDEX labels
+//! numbered, flags with their type's bits and IMMORTAL, the roots (with the objects held
+//! from outside found from the refcounts) and the type records. The other columns are
+//! viewed in the file as they are, unless duplicate records had to be merged or edges to
+//! objects the snapshot does not hold dropped (both counted in META).
 //!
-//! Everything is checked against the version-2 file first, so an error names a byte of the
-//! file the user has.
+//! Every check runs on the file's own bytes, so an error names a byte of the file.
 
 use super::columns::view;
 use super::layout::{self, Section, id};
 use super::validate;
 use crate::error::ParseError;
 use crate::graph::{AllocSites, NONE, flag, kind, root_kind};
+use crate::memory::prefetch;
 use serde_json::Value as Json;
 
 /// Refcounts at or above this are immortal (3.12+) or static objects.
 const IMMORTAL_REFCOUNT: u32 = 999_999_999;
+/// How far ahead address lookups prefetch their slot.
+const AHEAD: usize = 16;
 
-/// A byte buffer that starts on an 8-byte boundary, so its sections can be viewed in place.
-pub struct AlignedBytes {
-    words: Vec<u64>,
-    len: usize,
+/// The columns a version-2 file's reader builds; `None` where the file's own is used.
+#[derive(Default)]
+pub struct Resolved {
+    pub(crate) types: Vec<[u32; 4]>,
+    pub(crate) flags: Vec<u8>,
+    pub(crate) edge_target: Vec<u32>,
+    pub(crate) edge_label: Vec<u32>,
+    pub(crate) roots: Vec<[u32; 4]>,
+    pub(crate) addr: Option<Vec<u64>>,
+    pub(crate) type_of: Option<Vec<u32>>,
+    pub(crate) size: Option<Vec<u64>>,
+    pub(crate) edge_offsets: Option<Vec<u64>>,
+    pub(crate) edge_kind: Option<Vec<u8>>,
+    pub(crate) object_tb: Option<Vec<u32>>,
+    pub(crate) values: Option<Vec<[u32; 2]>>,
 }
 
-impl AlignedBytes {
-    fn from_bytes(bytes: &[u8]) -> Self {
-        let mut words = vec![0u64; bytes.len().div_ceil(8)];
-        for (w, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            *w = u64::from_ne_bytes(b);
-        }
-        AlignedBytes {
-            words,
-            len: bytes.len(),
-        }
-    }
-
-    /// The bytes.
-    pub fn bytes(&self) -> &[u8] {
-        // SAFETY: `words` owns at least `len` initialised bytes; u8 has no alignment or
-        // validity requirements.
-        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
-    }
+/// The validated views of a version-2 file.
+pub struct Views<'a> {
+    pub(crate) meta: Json,
+    pub(crate) strings: crate::graph::Strings<'a>,
+    pub(crate) addr: &'a [u64],
+    pub(crate) type_of: &'a [u32],
+    pub(crate) size: &'a [u64],
+    pub(crate) edge_offsets: &'a [u64],
+    pub(crate) edge_kind: &'a [u8],
+    pub(crate) alloc: Option<AllocSites<'a>>,
+    pub(crate) values: &'a [[u32; 2]],
 }
 
-/// An address → first object number table (open addressing, linear probing).
+/// An address → object number table (open addressing, linear probing, one slot per line).
 struct AddressMap {
-    keys: Vec<u64>,
-    vals: Vec<u32>,
+    slots: Vec<(u64, u32)>,
+    shift: u32,
     mask: usize,
 }
 
 impl AddressMap {
     fn with_capacity(n: usize) -> Self {
-        let slots = (n.max(1) * 2).next_power_of_two();
+        let len = (n.max(1) * 2).next_power_of_two();
         AddressMap {
-            keys: vec![0; slots],
-            vals: vec![NONE; slots],
-            mask: slots - 1,
+            slots: vec![(0, NONE); len],
+            shift: 64 - len.trailing_zeros(),
+            mask: len - 1,
         }
     }
 
+    #[inline]
     fn slot(&self, addr: u64) -> usize {
-        ((addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & self.mask
+        ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn touch(&self, addr: u64) {
+        prefetch(self.slots.as_ptr().wrapping_add(self.slot(addr)));
     }
 
     /// Insert `addr → i` unless present; returns the number it maps to.
     fn insert(&mut self, addr: u64, i: u32) -> u32 {
         let mut s = self.slot(addr);
         loop {
-            if self.vals[s] == NONE {
-                self.keys[s] = addr;
-                self.vals[s] = i;
+            let (k, v) = self.slots[s];
+            if v == NONE {
+                self.slots[s] = (addr, i);
                 return i;
             }
-            if self.keys[s] == addr {
-                return self.vals[s];
+            if k == addr {
+                return v;
             }
             s = (s + 1) & self.mask;
         }
     }
 
-    fn get(&self, addr: u64) -> Option<u32> {
+    #[inline]
+    fn get(&self, addr: u64) -> u32 {
         let mut s = self.slot(addr);
         loop {
-            match self.vals[s] {
-                NONE => return None,
-                v if self.keys[s] == addr => return Some(v),
-                _ => s = (s + 1) & self.mask,
+            let (k, v) = self.slots[s];
+            if v == NONE || k == addr {
+                return v;
             }
+            s = (s + 1) & self.mask;
         }
     }
 }
@@ -112,21 +124,9 @@ fn count_is(s: &Section, want: u64, name: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
-fn le32(v: &[u32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn le64(v: &[u64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn le4(v: &[[u32; 4]]) -> Vec<u8> {
-    v.iter().flatten().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// The version-1 image of a version-2 file whose header, directory and checksum were
-/// checked by the caller.
-pub fn to_v1(data: &[u8], dir: &[Section]) -> Result<AlignedBytes, ParseError> {
+/// Check a version-2 file (header, directory and checksum already checked) and build its
+/// resolved columns.
+pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolved), ParseError> {
     let meta_s = section(dir, id::META)?;
     let str_off_s = section(dir, id::STR_OFFSETS)?;
     let str_data_s = section(dir, id::STR_DATA)?;
@@ -236,110 +236,174 @@ pub fn to_v1(data: &[u8], dir: &[Section]) -> Result<AlignedBytes, ParseError> {
         }
     };
 
-    // Object numbers: the first record of each address; later ones are merged into it.
+    // Object numbers: the first record of each address; later ones merge into it.
     let mut map = AddressMap::with_capacity(addr.len());
-    let mut new_index = vec![NONE; addr.len()];
-    let mut kept = 0u32;
     let mut duplicates = 0u64;
     for (i, &a) in addr.iter().enumerate() {
-        let first = map.insert(a, i as u32);
-        if first == i as u32 {
-            new_index[i] = kept;
-            kept += 1;
-        } else {
+        if let Some(&ahead) = addr.get(i + AHEAD) {
+            map.touch(ahead);
+        }
+        if map.insert(a, i as u32) != i as u32 {
             duplicates += 1;
         }
     }
-    let resolve = |a: u64| map.get(a).map(|i| new_index[i as usize]);
+    // Without duplicates record i is object i; with them, the kept records are renumbered.
+    let renumber: Option<Vec<u32>> = (duplicates > 0).then(|| {
+        let mut next = 0u32;
+        addr.iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                if map.get(a) == i as u32 {
+                    next += 1;
+                    next - 1
+                } else {
+                    NONE
+                }
+            })
+            .collect()
+    });
+    let number = |record: u32| match &renumber {
+        None => record,
+        Some(r) => r[record as usize],
+    };
+    let kept = |i: usize| renumber.as_ref().is_none_or(|r| r[i] != NONE);
 
-    // Edges of the kept records, targets resolved, INDEX labels numbered.
-    let mut e_off = Vec::with_capacity(kept as usize + 1);
-    let mut e_target = Vec::with_capacity(target.len());
-    let mut e_kind = Vec::with_capacity(target.len());
-    let mut e_label = Vec::with_capacity(target.len());
-    let mut dangling = 0u64;
-    e_off.push(0u64);
+    // Edge targets (NONE: not an object of the snapshot), looked up on two threads.
+    let mut resolved = vec![NONE; target.len()];
+    let half = target.len() / 2;
+    let (lo, hi) = resolved.split_at_mut(half);
+    std::thread::scope(|s| {
+        let map = &map;
+        s.spawn(move || lookup(map, &target[..half], lo));
+        lookup(map, &target[half..], hi);
+    });
+    if let Some(r) = &renumber {
+        for t in resolved.iter_mut().filter(|t| **t != NONE) {
+            *t = r[*t as usize];
+        }
+    }
+    let dangling = resolved.iter().filter(|&&t| t == NONE).count() as u64;
+
+    // Rows of the kept records: targets, labels (INDEX numbered), kinds and offsets when
+    // something was dropped.
+    let rebuild = duplicates > 0 || dangling > 0;
+    let mut out = Resolved {
+        edge_target: Vec::with_capacity(target.len() - dangling as usize),
+        edge_label: Vec::with_capacity(target.len() - dangling as usize),
+        ..Default::default()
+    };
+    let mut e_kind = Vec::new();
+    let mut e_off = Vec::new();
+    if rebuild {
+        e_kind.reserve(target.len());
+        e_off.reserve(addr.len() + 1);
+        e_off.push(0u64);
+    }
     for i in 0..addr.len() {
-        if new_index[i] == NONE {
+        if !kept(i) {
             continue;
         }
         let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
         let mut index = 0u32;
         for e in a..b {
-            let Some(t) = resolve(target[e]) else {
-                dangling += 1;
-                if kinds[e] == kind::INDEX {
-                    index += 1;
-                }
-                continue;
-            };
+            let k = kinds[e];
             let mut label = labels[e];
-            if kinds[e] == kind::INDEX {
+            if k == kind::INDEX {
                 if label == NONE {
                     label = index;
                 }
                 index += 1;
             }
-            e_target.push(t);
-            e_kind.push(kinds[e]);
-            e_label.push(label);
+            let t = resolved[e];
+            if t == NONE {
+                continue;
+            }
+            out.edge_target.push(t);
+            out.edge_label.push(label);
+            if rebuild {
+                e_kind.push(k);
+            }
         }
-        e_off.push(e_target.len() as u64);
+        if rebuild {
+            e_off.push(out.edge_target.len() as u64);
+        }
+    }
+    drop(resolved);
+
+    // Flags get their type's bits and IMMORTAL; columns of merged records are dropped.
+    let n1 = addr.len() - duplicates as usize;
+    out.flags = Vec::with_capacity(n1);
+    for i in (0..addr.len()).filter(|&i| kept(i)) {
+        let mut f = (flags[i] | types[type_of[i] as usize][3] as u8) & 0x7f;
+        if refcount[i] >= IMMORTAL_REFCOUNT {
+            f |= flag::IMMORTAL;
+        }
+        out.flags.push(f);
+    }
+    if duplicates > 0 {
+        let pick = |i: &usize| kept(*i);
+        out.addr = Some((0..addr.len()).filter(pick).map(|i| addr[i]).collect());
+        out.type_of = Some((0..addr.len()).filter(pick).map(|i| type_of[i]).collect());
+        out.size = Some((0..addr.len()).filter(pick).map(|i| size[i]).collect());
+        if let Some(a) = &alloc {
+            out.object_tb = Some(
+                (0..addr.len())
+                    .filter(pick)
+                    .map(|i| a.object_tb[i])
+                    .collect(),
+            );
+        }
+        out.values = Some(
+            values
+                .iter()
+                .filter(|v| kept(v[0] as usize))
+                .map(|v| [number(v[0]), v[1]])
+                .collect(),
+        );
+    }
+    if rebuild {
+        out.edge_kind = Some(e_kind);
+        out.edge_offsets = Some(e_off);
     }
 
-    // Object columns of the kept records; flags get their type's bits and IMMORTAL.
-    let keep = |i: &usize| new_index[*i] != NONE;
-    let all = 0..addr.len();
-    let o_addr: Vec<u64> = all.clone().filter(keep).map(|i| addr[i]).collect();
-    let o_type: Vec<u32> = all.clone().filter(keep).map(|i| type_of[i]).collect();
-    let o_size: Vec<u64> = all.clone().filter(keep).map(|i| size[i]).collect();
-    let o_rc: Vec<u32> = all.clone().filter(keep).map(|i| refcount[i]).collect();
-    let mut o_flags: Vec<u8> = all
-        .clone()
-        .filter(keep)
-        .map(|i| {
-            let mut f = flags[i] | (types[type_of[i] as usize][3] & 0xff) as u8;
-            if refcount[i] >= IMMORTAL_REFCOUNT {
-                f |= flag::IMMORTAL;
-            }
-            f
-        })
-        .collect();
-    o_flags.iter_mut().for_each(|f| *f &= 0x7f);
-
     // Roots by address, then the objects whose refcount exceeds their strong in-degree.
-    let mut o_roots: Vec<[u32; 4]> = Vec::with_capacity(roots.len());
+    let find = |a: u64| match map.get(a) {
+        NONE => None,
+        i => Some(number(i)),
+    };
     let mut unresolved_roots = 0u64;
     for (r, &a) in roots.iter().zip(root_addr) {
-        match resolve(a) {
-            Some(i) => o_roots.push([i, r[1], r[2], r[3]]),
+        match find(a) {
+            Some(i) => out.roots.push([i, r[1], r[2], r[3]]),
             None => unresolved_roots += 1,
         }
     }
-    let mut indeg = vec![0u32; kept as usize];
-    for (&t, &k) in e_target.iter().zip(&e_kind) {
+    let mut indeg = vec![0u32; n1];
+    let kinds_now: &[u8] = out.edge_kind.as_deref().unwrap_or(kinds);
+    for (&t, &k) in out.edge_target.iter().zip(kinds_now) {
         if k != kind::WEAK {
             indeg[t as usize] = indeg[t as usize].saturating_add(1);
         }
     }
-    for (i, (&rc, &d)) in o_rc.iter().zip(&indeg).enumerate() {
-        if o_flags[i] & (flag::IMMORTAL | flag::IS_FRAME) != 0 {
-            continue;
-        }
-        let extra = rc as u64 as i64 - baseline as i64 - d as i64;
-        if extra > 0 {
+    let mut j = 0usize;
+    for i in (0..addr.len()).filter(|&i| kept(i)) {
+        let f = out.flags[j];
+        let extra = refcount[i] as i64 - baseline as i64 - indeg[j] as i64;
+        if f & (flag::IMMORTAL | flag::IS_FRAME) == 0 && extra > 0 {
             let extra = extra.min(NONE as i64 - 1) as u32;
-            o_roots.push([i as u32, root_kind::HELD_FROM_OUTSIDE, 0, extra]);
+            out.roots
+                .push([j as u32, root_kind::HELD_FROM_OUTSIDE, 0, extra]);
         }
+        j += 1;
     }
+    drop(indeg);
 
-    let o_types: Vec<[u32; 4]> = types
+    out.types = types
         .iter()
         .zip(type_addr)
-        .map(|(t, &a)| [t[0], t[1], resolve(a).unwrap_or(NONE), 0])
+        .map(|(t, &a)| [t[0], t[1], find(a).unwrap_or(NONE), 0])
         .collect();
 
-    let (n1, m1) = (kept as u64, e_target.len() as u64);
     if let Some(o) = meta.as_object_mut() {
         o.insert("format_version".into(), Json::from(layout::VERSION));
         o.insert(
@@ -347,47 +411,31 @@ pub fn to_v1(data: &[u8], dir: &[Section]) -> Result<AlignedBytes, ParseError> {
             Json::from(layout::VERSION_ADDR),
         );
         o.insert("objects".into(), Json::from(n1));
-        o.insert("edges".into(), Json::from(m1));
+        o.insert("edges".into(), Json::from(out.edge_target.len()));
         o.insert("dangling_edges".into(), Json::from(dangling));
         o.insert("duplicate_objects".into(), Json::from(duplicates));
         o.insert("unresolved_roots".into(), Json::from(unresolved_roots));
     }
-    let meta_bytes = serde_json::to_vec(&meta)
-        .map_err(|e| ParseError::expected(meta_s.offset, "META that can be written again", e))?;
-    let mut sections: Vec<(u32, u32, Vec<u8>)> = vec![
-        (id::META, 1, meta_bytes),
-        (id::STR_OFFSETS, 8, view::<u8>(data, str_off_s)?.to_vec()),
-        (id::STR_DATA, 1, view::<u8>(data, str_data_s)?.to_vec()),
-        (id::TYPES, 16, le4(&o_types)),
-        (id::OBJ_ADDR, 8, le64(&o_addr)),
-        (id::OBJ_TYPE, 4, le32(&o_type)),
-        (id::OBJ_SIZE, 8, le64(&o_size)),
-        (id::OBJ_FLAGS, 1, o_flags),
-        (id::EDGE_OFFSETS, 8, le64(&e_off)),
-        (id::EDGE_TARGET, 4, le32(&e_target)),
-        (id::EDGE_KIND, 1, e_kind),
-        (id::EDGE_LABEL, 4, le32(&e_label)),
-        (id::ROOTS, 16, le4(&o_roots)),
-    ];
-    if let Some(a) = alloc {
-        let obj_tb: Vec<u32> = all.clone().filter(keep).map(|i| a.object_tb[i]).collect();
-        let frames: Vec<u32> = a.frames.iter().flatten().copied().collect();
-        sections.push((id::FRAMES, 8, le32(&frames)));
-        sections.push((id::TB_OFFSETS, 4, le32(a.tb_offsets)));
-        sections.push((id::TB_FRAMES, 4, le32(a.tb_frames)));
-        sections.push((id::OBJ_TRACEBACK, 4, le32(&obj_tb)));
-    }
-    if !values.is_empty() {
-        let mut rows: Vec<u32> = Vec::with_capacity(values.len() * 2);
-        for v in values {
-            let i = new_index[v[0] as usize];
-            if i != NONE {
-                rows.extend([i, v[1]]);
-            }
+    let views = Views {
+        meta,
+        strings,
+        addr,
+        type_of,
+        size,
+        edge_offsets: offsets,
+        edge_kind: kinds,
+        alloc,
+        values,
+    };
+    Ok((views, out))
+}
+
+/// `out[e]` = the first record at address `targets[e]`, or NONE.
+fn lookup(map: &AddressMap, targets: &[u64], out: &mut [u32]) {
+    for (e, (&a, o)) in targets.iter().zip(out.iter_mut()).enumerate() {
+        if let Some(&ahead) = targets.get(e + AHEAD) {
+            map.touch(ahead);
         }
-        sections.push((id::VALUES, 8, le32(&rows)));
+        *o = map.get(a);
     }
-    Ok(AlignedBytes::from_bytes(&super::writer::assemble(
-        &sections, n1, m1,
-    )))
 }
