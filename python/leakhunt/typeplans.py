@@ -98,6 +98,31 @@ def _defines_get(t):
     return any("__get__" in class_namespace(k) for k in type_mro(t))
 
 
+_subclasses = type.__dict__["__subclasses__"]
+
+
+def classes_hash_by_identity():
+    """Whether hashing any class runs only C code: no metaclass (a subclass of `type`, found
+    through `type.__subclasses__`) defines `__hash__` or `__eq__` in Python."""
+    try:
+        todo = list(_subclasses(type))
+        seen = set()
+        while todo:
+            mc = todo.pop()
+            if id(mc) in seen:
+                continue
+            seen.add(id(mc))
+            for k in type_mro(mc):
+                if is_heap_type(k):
+                    ns = class_namespace(k)
+                    if "__hash__" in ns or "__eq__" in ns:
+                        return False
+            todo.extend(_subclasses(mc))
+        return True
+    except Exception:
+        return False
+
+
 def dict_getter(t):
     """3.11+: the `__get__` of the `__dict__` descriptor of a class whose instances keep
     their attributes inline (reading it materialises the dict), else None."""

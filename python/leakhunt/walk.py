@@ -22,7 +22,7 @@ from . import snapformat as F
 from . import typeplans as P
 from .strings import key_text
 
-CHUNK = 16384        # objects processed between two discovery passes
+CHUNK = 4096         # objects processed between two discovery passes
 
 # The key of an object in the walker's identity map: `object.__hash__` is the object's
 # address rotated right by 4 bits (a bijection on aligned addresses, so unique among live
@@ -32,12 +32,16 @@ KEY = object.__hash__
 _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 _KV = bytes((F.DICT_KEY, F.DICT_VALUE))
 _NONE1 = array("I", [F.NONE])
-_first = itemgetter(0)
+_flatten = chain.from_iterable
 _last = itemgetter(-1)
 _twice = (2).__mul__
 _getrefcount = sys.getrefcount
 _is_tracked = gc.is_tracked
 _C_METHOD = type(object.__dict__["__sizeof__"])
+try:
+    from operator import call as _call       # 3.11+
+except ImportError:
+    _call = None
 
 _ref_call = P.ReferenceType.__call__
 _func_closure = P.FunctionType.__dict__["__closure__"].__get__
@@ -102,11 +106,15 @@ class Walker:
         self.offsets = None       # set by `finish`: EDGE_OFFSETS
         # types by number, in order of first appearance among the objects (= TYPES)
         self.type_number = {}     # id(type) -> type number
+        # type -> type number: hashing a class runs its metaclass's __hash__, so this is
+        # used only while no metaclass defines __hash__ or __eq__ in Python
+        self.by_type = {} if P.classes_hash_by_identity() else None
         self.types = []           # type objects (dropped by `take_types`)
         self.type_plans = []      # plan number per type number
         self.type_walked = []     # whether objects of that type have referents to walk
         self.class_infos = []     # ClassInfo (INSTANCE plan) or None, per type number
         self.sizers = []          # per type number: (C __sizeof__, header bytes) or None
+        self.atom_sizers = []     # per type number: the function that sizes one object
         self.key_sids = {}        # id(dict key) -> string id of its key label
         self.name_sids = {}       # id(str) -> string id of that text (attribute names)
         self.attr_texts = {}      # string id -> candidate attribute name (3.11+ in-process)
@@ -167,24 +175,35 @@ class Walker:
 
     def _type_numbers(self, objs):
         """Type numbers of `objs`, registering the types not met before (in order)."""
+        by_type = self.by_type
+        if by_type is not None:
+            nums = list(map(by_type.get, map(type, objs)))
+            if None not in nums:
+                return nums
         nums = list(map(self.type_number.get, map(id, map(type, objs))))
         if None in nums:
             types = list(map(type, objs))
             tids = list(map(id, types))
+            samples = dict(zip(tids, objs))
             for tid, t in dict(zip(tids, types)).items():
                 if tid not in self.type_number:
-                    self._register_type(tid, t)
+                    self._register_type(tid, t, samples[tid])
             nums = list(map(self.type_number.__getitem__, tids))
         return nums
 
-    def _register_type(self, tid, t):
+    def _register_type(self, tid, t, sample):
         p = P.plan_for(t)
+        if self.by_type is not None:
+            self.by_type[t] = len(self.types)
         self.type_number[tid] = len(self.types)
         self.types.append(t)
         self.type_plans.append(p)
         self.type_walked.append(p != P.ATOM)
         self.class_infos.append(P.ClassInfo(t, self.in_fork_child) if p == P.INSTANCE else None)
-        self.sizers.append(_sizer(t, p))
+        sizer = _sizer(t, p, sample)
+        self.sizers.append(sizer)
+        self.atom_sizers.append(sizer[0] if sizer is not None and sizer[1] == 0
+                                else _size_or_zero)
 
     # -- the walk ------------------------------------------------------------------------
 
@@ -242,23 +261,15 @@ class Walker:
         self.sizes.extend(self._group_sizes(group, j))
 
     def _group_sizes(self, group, j):
+        """sys.getsizeof of objects of type number `j`: the type's C `__sizeof__` plus the
+        header bytes `sys.getsizeof` adds for that type."""
         sizer = self.sizers[j]
         if sizer is not None:
             f, header = sizer
-            if header is None:
-                try:
-                    header = sys.getsizeof(group[0]) - f(group[0])
-                except Exception:
-                    header = None
-                if type(header) is not int or header < 0:
-                    self.sizers[j] = sizer = None
-                else:
-                    self.sizers[j] = (f, header)
-            if sizer is not None:
-                try:
-                    return array("Q", map(add, map(f, group), repeat(header)))
-                except Exception:
-                    pass
+            try:
+                return array("Q", map(add, map(f, group), repeat(header)))
+            except Exception:
+                pass
         try:
             return array("Q", map(sys.getsizeof, group))
         except Exception:
@@ -292,15 +303,16 @@ class Walker:
             at += k
 
     def _dicts(self, group):
-        """Exact dicts: key then value of each item, both labelled by the key."""
-        items = list(map(tuple, map(dict.items, group)))
-        counts = list(map(_twice, map(len, items)))
-        pairs = list(chain.from_iterable(items))
-        del items
-        self.edges.extend(chain.from_iterable(pairs))
-        self.kinds.extend(_KV * len(pairs))
-        keys = list(map(_first, pairs))
-        del pairs
+        """Exact dicts: key then value of each item, both labelled by the key. Each dict is
+        read in one C-level pass (a thread cannot change it midway)."""
+        flats = list(map(tuple, map(_flatten, map(dict.items, group))))
+        counts = list(map(len, flats))
+        kv = list(chain.from_iterable(flats))
+        del flats
+        self.edges.extend(kv)
+        self.kinds.extend(_KV * (len(kv) // 2))
+        keys = kv[::2]
+        del kv
         sids = list(map(self.key_sids.get, map(id, keys)))
         if None in sids:
             sids = self._key_labels(keys, sids)
@@ -461,7 +473,9 @@ class Walker:
         self.counts.frombytes(bytes(4 * k))
         self.tracked.extend(b"\x01" * k if tracked else bytes(k))
         try:
-            self.sizes.fromlist(list(map(sys.getsizeof, new)))
+            if _call is None:
+                raise TypeError
+            self.sizes.fromlist(list(map(_call, map(self.atom_sizers.__getitem__, nums), new)))
         except Exception:
             self.sizes.fromlist(list(map(_size_or_zero, new)))
 
@@ -880,6 +894,8 @@ class Walker:
         self.type_walked = []
         self.type_plans = []
         self.sizers = []
+        self.atom_sizers = []
+        self.by_type = None
 
     def take_types(self):
         """The type objects by type number and the address of each; the walker drops its
@@ -892,9 +908,10 @@ _MISSING = object()
 _FORK_CHECK = object()
 
 
-def _sizer(t, plan):
-    """(the C `__sizeof__` of type `t`, None = header bytes not yet measured) when objects
-    of `t` can be sized by calling it directly, else None (`sys.getsizeof` each).
+def _sizer(t, plan, sample):
+    """(the C `__sizeof__` of type `t`, the header bytes `sys.getsizeof` adds to it) when
+    objects of `t` can be sized by calling it directly, else None (`sys.getsizeof` each).
+    A class with a Python `__sizeof__` gets `object.__sizeof__` (no user code runs).
 
     Type objects are left to `sys.getsizeof`: static types are not GC objects, heap types
     are, so the GC header it adds differs between objects of one type."""
@@ -906,7 +923,13 @@ def _sizer(t, plan):
     f = P.lookup_class_attr(mro, "__sizeof__")
     if type(f) is not _C_METHOD:
         return None
-    return (f, None)
+    try:
+        header = sys.getsizeof(sample) - f(sample)
+    except Exception:
+        return None
+    if type(header) is not int or header < 0:
+        return None
+    return (f, header)
 
 
 def _size_or_zero(o):
