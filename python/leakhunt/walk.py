@@ -94,7 +94,7 @@ class Walker:
         self.queue = []           # objects with referents, to process (seed first)
         self.n_seed = 0
         self.pos = 0
-        self.seen = {}            # KEY(obj) -> n for untracked objects with >1 reference
+        self.seen = {}            # id(obj) -> n for untracked objects with >1 reference
         self.n_seen = 0
         self.complete = True      # gc.get_objects() lists every tracked object
         self.unlisted = []        # tracked edge targets it may not list
@@ -147,7 +147,7 @@ class Walker:
         except Exception:
             self.complete = True
         if not self.complete:
-            self.seen = dict(zip(map(KEY, objs), count()))
+            self.seen = dict(zip(map(id, objs), count()))
             self.n_seen = len(objs)
 
     def _closures(self, objs):
@@ -169,8 +169,7 @@ class Walker:
         """The address of a root object, making sure it is an object of the snapshot (a
         GC-tracked one is in the seed; others are added like objects found by an edge)."""
         if not _is_tracked(obj):
-            fresh = self._fresh([obj])
-            self._found(fresh, list(map(id, fresh)))
+            self._found(*self._fresh([obj], [id(obj)]))
         return id(obj)
 
     def _type_numbers(self, objs):
@@ -422,8 +421,8 @@ class Walker:
         if not self.complete:
             self.unlisted.extend(compress(edges, untracked.translate(_FLIP)))
         if self.unlisted:
-            unlisted, self.unlisted = self._fresh(self.unlisted), []
-            self._found(unlisted, list(map(id, unlisted)), True)
+            unlisted, self.unlisted = self.unlisted, []
+            self._found(*self._fresh(unlisted, list(map(id, unlisted))), True)
             del unlisted
         found, single = _untracked(edges, untracked, self.rc_unique)
         edges.clear()
@@ -434,21 +433,25 @@ class Walker:
         if 0 in single:
             new = list(compress(found, single))
             new_ids = list(compress(found_ids, single))
-            fresh = self._fresh(list(compress(found, single.translate(_FLIP))))
+            shared = single.translate(_FLIP)
+            fresh, fresh_ids = self._fresh(list(compress(found, shared)),
+                                           list(compress(found_ids, shared)))
             new.extend(fresh)
-            new_ids.extend(map(id, fresh))
-            del fresh
+            new_ids.extend(fresh_ids)
+            del fresh, fresh_ids
         else:
             new, new_ids = found, found_ids
         del found, found_ids
         self._found(new, new_ids)
 
-    def _fresh(self, objs):
-        """Those of `objs` not met before (and each once), entering them in `seen`."""
+    def _fresh(self, objs, ids):
+        """Those of `objs` (addresses `ids`) not met before, each once, entered in `seen`;
+        returns them and their addresses."""
         c0 = self.n_seen
-        got = list(map(self.seen.setdefault, map(KEY, objs), count(c0)))
+        got = list(map(self.seen.setdefault, ids, count(c0)))
         self.n_seen += len(objs)
-        return list(compress(objs, map(eq, got, count(c0))))
+        new = bytes(map(eq, got, count(c0)))
+        return list(compress(objs, new)), list(compress(ids, new))
 
     def _found(self, new, ids, tracked=False):
         """Record new objects found through edges (`ids` their addresses; untracked ones,
@@ -747,7 +750,7 @@ class Walker:
                 kinds.append(F.OTHER)
                 labels.append(F.NONE)
         if (own_dict is not None and P.PY313 and _is_tracked(own_dict)
-                and (self.complete or KEY(own_dict) in self.seen)
+                and (self.complete or id(own_dict) in self.seen)
                 and not any(r is own_dict for r in head)):
             head.append(own_dict)
             kinds.append(F.INSTANCE_DICT)

@@ -107,7 +107,7 @@ impl AddressMap {
     }
 }
 
-fn section<'d>(dir: &'d [Section], sid: u32) -> Result<&'d Section, ParseError> {
+fn section(dir: &[Section], sid: u32) -> Result<&Section, ParseError> {
     dir.iter().find(|s| s.id == sid).ok_or_else(|| {
         ParseError::expected(layout::HEADER_SIZE, "all required sections", "one missing")
     })
@@ -385,8 +385,7 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
             indeg[t as usize] = indeg[t as usize].saturating_add(1);
         }
     }
-    let mut j = 0usize;
-    for i in (0..addr.len()).filter(|&i| kept(i)) {
+    for (j, i) in (0..addr.len()).filter(|&i| kept(i)).enumerate() {
         let f = out.flags[j];
         let extra = refcount[i] as i64 - baseline as i64 - indeg[j] as i64;
         if f & (flag::IMMORTAL | flag::IS_FRAME) == 0 && extra > 0 {
@@ -394,7 +393,6 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
             out.roots
                 .push([j as u32, root_kind::HELD_FROM_OUTSIDE, 0, extra]);
         }
-        j += 1;
     }
     drop(indeg);
 
