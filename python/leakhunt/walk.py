@@ -18,6 +18,8 @@ from array import array
 from itertools import accumulate, chain, compress, count, cycle, repeat
 from operator import add, attrgetter, eq, is_, itemgetter
 
+from _weakref import getweakrefcount as _getweakrefcount
+
 from . import snapformat as F
 from . import typeplans as P
 from .strings import key_text
@@ -36,6 +38,12 @@ _flatten = chain.from_iterable
 _last = itemgetter(-1)
 _twice = (2).__mul__
 _getrefcount = sys.getrefcount
+
+
+def _no_weakrefs(o, single):
+    return single and not _getweakrefcount(o)
+
+
 _is_tracked = gc.is_tracked
 _C_METHOD = type(object.__dict__["__sizeof__"])
 try:
@@ -430,6 +438,10 @@ class Walker:
             return
         found_ids = list(compress(ids, untracked))
         del ids
+        if 1 in single and any(map(_getweakrefcount, compress(found, single))):
+            # weakly referenced objects are also met through their weakrefs' WEAK edges,
+            # which their refcount does not show: they take the looked-up path
+            single = bytes(map(_no_weakrefs, found, single))
         if 0 in single:
             new = list(compress(found, single))
             new_ids = list(compress(found_ids, single))

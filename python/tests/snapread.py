@@ -189,7 +189,8 @@ class Snapshot:
                 raise SnapError(self._elem_at(F.SEC_ROOTS, j), "root %d: bad object or name" % j)
 
         # allocation sites
-        self.obj_traceback = None
+        if version == 1:
+            self.obj_traceback = None
         if all(present):
             if self.meta.get("tracemalloc") is not True:
                 raise SnapError(meta_off, "allocation sites present but META.tracemalloc is not true")
@@ -240,6 +241,7 @@ class Snapshot:
                 renum.append(len(kept))
                 kept.append(i)
         self._renumber = renum
+        self.duplicates = len(addr) - len(kept)
         eo, tgt, kind, label = self.edge_offsets, self.target, self.kind, self.label
         self.dangling = 0
         offs, t2, k2, l2 = array("Q", [0]), array("I"), array("B"), array("I")

@@ -52,6 +52,23 @@ class UnlistedTest(unittest.TestCase):
     def test_frozen_objects_in_fork_child(self):
         self.check(True)
 
+    def test_weakly_referenced_untracked_objects_once(self):
+        # an untracked object with one strong reference is new when met through it, but
+        # its weakrefs meet it too: it must still be recorded once
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "w.snap")
+            prog = os.path.join(tmp, "w.py")
+            with open(prog, "w") as f:
+                f.write("import array, sys, weakref, leakhunt\n"
+                        "ARRS = [array.array('b', b'x') for _ in range(20000)]\n"
+                        "REFS = [weakref.ref(a) for a in ARRS]\n"
+                        "leakhunt.dump(sys.argv[1])\n")
+            proc = run_program(prog, path)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            s = Snapshot(path)
+        self.assertEqual(s.duplicates, 0)
+        self.assertGreaterEqual(len(s.objects_of_type("array")), 20000)
+
     def test_static_type_tuples(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "s.snap")
