@@ -59,7 +59,7 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
         (F.SEC_OBJ_SIZE, walker.sizes),
         (F.SEC_OBJ_FLAGS, walker.tracked),
         (F.SEC_OBJ_REFCOUNT, rc),
-        (F.SEC_EDGE_OFFSETS, walker.offsets),
+        (F.SEC_EDGE_COUNTS, walker.counts),
         (F.SEC_EDGE_TARGET_ADDR, walker.edge_addr),
         (F.SEC_EDGE_KIND, walker.kinds),
         (F.SEC_EDGE_LABEL, walker.labels),

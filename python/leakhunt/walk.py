@@ -15,8 +15,8 @@ graph. No user code runs: see `typeplans` and `strings` for how names are read."
 import gc
 import sys
 from array import array
-from itertools import accumulate, chain, compress, count, cycle, repeat
-from operator import add, attrgetter, eq, is_, itemgetter
+from itertools import chain, compress, count, cycle, repeat
+from operator import add, attrgetter, is_, itemgetter
 
 from _weakref import getweakrefcount as _getweakrefcount
 
@@ -96,14 +96,14 @@ class Walker:
         self.order = []           # every object found; position = object number
         self.addrs = array("Q")        # OBJ_ADDR
         self.obj_type = array("I")     # type number per object (OBJ_TYPE)
-        self.counts = array("I")       # edges per object
+        self.counts = array("I")       # edges per object (EDGE_COUNTS)
         self.sizes = array("Q")        # OBJ_SIZE
         self.tracked = bytearray()     # 1 per GC-tracked object (from the seed)
-        self.queue = []           # objects with referents, to process (seed first)
+        self.queue = []           # the seed: gc.get_objects(), processed in order
+        self.pending = []         # untracked containers found, to process next
         self.n_seed = 0
         self.pos = 0
-        self.seen = {}            # id(obj) -> n for untracked objects with >1 reference
-        self.n_seen = 0
+        self.seen = set()         # id() of the untracked objects with >1 reference met
         self.complete = True      # gc.get_objects() lists every tracked object
         self.unlisted = []        # tracked edge targets it may not list
         self.rc_unique = _calibrate()
@@ -111,7 +111,6 @@ class Walker:
         self.edge_addr = array("Q")    # EDGE_TARGET_ADDR
         self.kinds = bytearray()
         self.labels = array("I")
-        self.offsets = None       # set by `finish`: EDGE_OFFSETS
         # types by number, in order of first appearance among the objects (= TYPES)
         self.type_number = {}     # id(type) -> type number
         # type -> type number: hashing a class runs its metaclass's __hash__, so this is
@@ -155,8 +154,7 @@ class Walker:
         except Exception:
             self.complete = True
         if not self.complete:
-            self.seen = dict(zip(map(id, objs), count()))
-            self.n_seen = len(objs)
+            self.seen = set(map(id, objs))
 
     def _closures(self, objs):
         """Free-variable names of every closure tuple and cell, from the functions."""
@@ -215,16 +213,18 @@ class Walker:
     # -- the walk ------------------------------------------------------------------------
 
     def walk(self):
-        """Process every queued object, queueing the containers found, until none is left."""
+        """Process the seed a chunk at a time; the containers a chunk's edges find are
+        processed next (while the objects they share with it are still in the cache)."""
         queue = self.queue
-        while self.pos < len(queue):
-            start = self.pos
-            if start < self.n_seed:
-                end, tracked = min(start + CHUNK, self.n_seed), 1
+        while True:
+            if self.pending:
+                chunk, tracked = self.pending[-CHUNK:], None
+                del self.pending[-CHUNK:]
+            elif self.pos < len(queue):
+                chunk, tracked = queue[self.pos:self.pos + CHUNK], 1
+                self.pos += len(chunk)
             else:
-                end, tracked = start + CHUNK, None
-            chunk = queue[start:end]
-            self.pos = start + len(chunk)
+                break
             self._chunk(chunk, tracked)
             del chunk
             self._discover()
@@ -458,12 +458,12 @@ class Walker:
 
     def _fresh(self, objs, ids):
         """Those of `objs` (addresses `ids`) not met before, each once, entered in `seen`;
-        returns them and their addresses."""
-        c0 = self.n_seen
-        got = list(map(self.seen.setdefault, ids, count(c0)))
-        self.n_seen += len(objs)
-        new = bytes(map(eq, got, count(c0)))
-        return list(compress(objs, new)), list(compress(ids, new))
+        returns them and their addresses. The batch is deduplicated in a small table
+        first, so only its distinct addresses are looked up in the big one."""
+        batch = dict(zip(ids, objs))
+        fresh_ids = list(set(batch).difference(self.seen))
+        self.seen.update(fresh_ids)
+        return list(map(batch.__getitem__, fresh_ids)), fresh_ids
 
     def _found(self, new, ids, tracked=False):
         """Record new objects found through edges (`ids` their addresses; untracked ones,
@@ -474,7 +474,7 @@ class Walker:
         nums = self._type_numbers(new)
         walked = list(map(self.type_walked.__getitem__, nums))
         if True in walked:
-            self.queue.extend(compress(new, walked))
+            self.pending.extend(compress(new, walked))
             if False not in walked:
                 return
             keep = bytes(walked).translate(_FLIP)
@@ -895,12 +895,11 @@ class Walker:
     # -- after the walk --------------------------------------------------------------------
 
     def finish(self):
-        """Build the CSR offsets and drop every cache that holds application objects (after
-        this `order` and `types` are the only references the walker holds to them)."""
-        self.offsets = array("Q", accumulate(self.counts, initial=0))
-        self.counts = None
+        """Drop every cache that holds application objects (after this `order` and `types`
+        are the only references the walker holds to them)."""
         self.queue = []
-        self.seen = {}
+        self.pending = []
+        self.seen = set()
         self.unlisted = []
         self.closure_names = {}
         self.cell_names = {}

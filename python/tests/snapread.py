@@ -105,15 +105,20 @@ class Snapshot:
         col = self._column
         self.addr, self.obj_type = col(F.SEC_OBJ_ADDR), col(F.SEC_OBJ_TYPE)
         self.size, self.flags = col(F.SEC_OBJ_SIZE), col(F.SEC_OBJ_FLAGS)
-        self.edge_offsets = col(F.SEC_EDGE_OFFSETS)
+        if version == 1:
+            self.edge_offsets = col(F.SEC_EDGE_OFFSETS)
+        else:
+            self.edge_offsets = array("Q", [0])
+            for c in col(F.SEC_EDGE_COUNTS):
+                self.edge_offsets.append(self.edge_offsets[-1] + c)
         self.kind = col(F.SEC_EDGE_KIND)
         self.label = col(F.SEC_EDGE_LABEL)
         self.target = col(F.SEC_EDGE_TARGET if version == 1 else F.SEC_EDGE_TARGET_ADDR)
         n, m = len(self.addr), len(self.target)
         self.n, self.m = n, m
+        rows = (F.SEC_EDGE_OFFSETS, n + 1) if version == 1 else (F.SEC_EDGE_COUNTS, n)
         for sid, want in ((F.SEC_OBJ_TYPE, n), (F.SEC_OBJ_SIZE, n), (F.SEC_OBJ_FLAGS, n),
-                          (F.SEC_EDGE_OFFSETS, n + 1), (F.SEC_EDGE_KIND, m),
-                          (F.SEC_EDGE_LABEL, m)):
+                          rows, (F.SEC_EDGE_KIND, m), (F.SEC_EDGE_LABEL, m)):
             if self.sections[sid][1] != want:
                 raise SnapError(self._dir_at(sid), "%s has %d elements, expected %d"
                                 % (F.SECTIONS[sid][0], self.sections[sid][1], want))
@@ -174,7 +179,8 @@ class Snapshot:
         # edges
         eo = self.edge_offsets
         if eo[0] != 0 or eo[-1] != m or any(a > b for a, b in zip(eo, eo[1:])):
-            raise SnapError(self._dir_at(F.SEC_EDGE_OFFSETS), "edge offsets must run 0..m, non-decreasing")
+            raise SnapError(self._dir_at(F.SEC_EDGE_OFFSETS if self.version == 1 else F.SEC_EDGE_COUNTS),
+                            "edge offsets must run 0..m, non-decreasing")
         if m and max(self.target) >= n:
             raise SnapError(self._dir_at(F.SEC_EDGE_TARGET), "edge target out of range")
         for e in range(m):

@@ -68,14 +68,16 @@ pub mod id {
     pub const EDGE_TARGET_ADDR: u32 = 21;
     /// ROOT_ADDR: u64 address of each root's object (version 2).
     pub const ROOT_ADDR: u32 = 22;
+    /// EDGE_COUNTS: u32 edges per object (version 2, instead of EDGE_OFFSETS).
+    pub const EDGE_COUNTS: u32 = 23;
     /// The highest section id this reader knows.
-    pub const LAST: u32 = ROOT_ADDR;
+    pub const LAST: u32 = EDGE_COUNTS;
 
     /// Whether a file of `version` must have section `id`.
     pub fn required_in(version: u32, id: u32) -> bool {
         match id {
-            EDGE_TARGET => version == super::VERSION,
-            TYPE_ADDR | OBJ_REFCOUNT | EDGE_TARGET_ADDR | ROOT_ADDR => {
+            EDGE_TARGET | EDGE_OFFSETS => version == super::VERSION,
+            TYPE_ADDR | OBJ_REFCOUNT | EDGE_TARGET_ADDR | ROOT_ADDR | EDGE_COUNTS => {
                 version == super::VERSION_ADDR
             }
             _ => spec(id).is_some_and(|(_, _, required)| required),
@@ -107,6 +109,7 @@ pub mod id {
             OBJ_REFCOUNT => (4, "OBJ_REFCOUNT", false),
             EDGE_TARGET_ADDR => (8, "EDGE_TARGET_ADDR", false),
             ROOT_ADDR => (8, "ROOT_ADDR", false),
+            EDGE_COUNTS => (4, "EDGE_COUNTS", false),
             _ => return None,
         })
     }

@@ -66,7 +66,7 @@ pub fn read_any<'a>(
         type_of: r.type_of.as_deref().unwrap_or(v.type_of),
         size: r.size.as_deref().unwrap_or(v.size),
         flags: &r.flags,
-        edge_offsets: r.edge_offsets.as_deref().unwrap_or(v.edge_offsets),
+        edge_offsets: &r.edge_offsets,
         edge_target: &r.edge_target,
         edge_kind: r.edge_kind.as_deref().unwrap_or(v.edge_kind),
         edge_label: &r.edge_label,

@@ -29,10 +29,10 @@ pub struct Resolved {
     pub(crate) edge_target: Vec<u32>,
     pub(crate) edge_label: Vec<u32>,
     pub(crate) roots: Vec<[u32; 4]>,
+    pub(crate) edge_offsets: Vec<u64>,
     pub(crate) addr: Option<Vec<u64>>,
     pub(crate) type_of: Option<Vec<u32>>,
     pub(crate) size: Option<Vec<u64>>,
-    pub(crate) edge_offsets: Option<Vec<u64>>,
     pub(crate) edge_kind: Option<Vec<u8>>,
     pub(crate) object_tb: Option<Vec<u32>>,
     pub(crate) values: Option<Vec<[u32; 2]>>,
@@ -45,7 +45,6 @@ pub struct Views<'a> {
     pub(crate) addr: &'a [u64],
     pub(crate) type_of: &'a [u32],
     pub(crate) size: &'a [u64],
-    pub(crate) edge_offsets: &'a [u64],
     pub(crate) edge_kind: &'a [u8],
     pub(crate) alloc: Option<AllocSites<'a>>,
     pub(crate) values: &'a [[u32; 2]],
@@ -151,7 +150,7 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
         (id::OBJ_SIZE, n, "OBJ_SIZE"),
         (id::OBJ_FLAGS, n, "OBJ_FLAGS"),
         (id::OBJ_REFCOUNT, n, "OBJ_REFCOUNT"),
-        (id::EDGE_OFFSETS, n + 1, "EDGE_OFFSETS"),
+        (id::EDGE_COUNTS, n, "EDGE_COUNTS"),
         (id::EDGE_KIND, m, "EDGE_KIND"),
         (id::EDGE_LABEL, m, "EDGE_LABEL"),
         (id::OBJ_TRACEBACK, n, "OBJ_TRACEBACK"),
@@ -188,9 +187,22 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
     let size: &[u64] = view(data, section(dir, id::OBJ_SIZE)?)?;
     let flags: &[u8] = view(data, section(dir, id::OBJ_FLAGS)?)?;
     let refcount: &[u32] = view(data, section(dir, id::OBJ_REFCOUNT)?)?;
-    let off_s = section(dir, id::EDGE_OFFSETS)?;
-    let offsets: &[u64] = view(data, off_s)?;
-    validate::offsets(offsets, off_s, m, "EDGE_OFFSETS")?;
+    let counts_s = section(dir, id::EDGE_COUNTS)?;
+    let counts: &[u32] = view(data, counts_s)?;
+    let mut offsets = Vec::with_capacity(counts.len() + 1);
+    offsets.push(0u64);
+    let mut total = 0u64;
+    for &c in counts {
+        total += c as u64;
+        offsets.push(total);
+    }
+    if total != m {
+        return Err(ParseError::expected(
+            counts_s.offset,
+            &format!("EDGE_COUNTS adding up to the {m} edges"),
+            total,
+        ));
+    }
     let kind_s = section(dir, id::EDGE_KIND)?;
     let label_s = section(dir, id::EDGE_LABEL)?;
     let kinds: &[u8] = view(data, kind_s)?;
@@ -363,7 +375,9 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
     }
     if rebuild {
         out.edge_kind = Some(e_kind);
-        out.edge_offsets = Some(e_off);
+        out.edge_offsets = e_off;
+    } else {
+        out.edge_offsets = offsets;
     }
 
     // Roots by address, then the objects whose refcount exceeds their strong in-degree.
@@ -420,7 +434,6 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
         addr,
         type_of,
         size,
-        edge_offsets: offsets,
         edge_kind: kinds,
         alloc,
         values,
