@@ -58,6 +58,9 @@ pub struct Ctx<'a> {
     pub functions: Vec<&'a StmtFunctionDef>,
     /// The ranges of the functions defined directly in a class body.
     pub methods: HashSet<TextRange>,
+    /// Names of classes instantiated at import time (`POOL = Pool()`, `Logger.manager =
+    /// Manager(...)` at module level): their instances live as long as the module.
+    pub singletons: HashSet<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -106,6 +109,16 @@ impl<'a> Ctx<'a> {
             },
             Node::Expr(_) => {}
         });
+        let mut singletons = HashSet::new();
+        let class_names: HashSet<&str> = classes.iter().map(|c| c.name.id.as_str()).collect();
+        a::walk(&module.body, false, &mut |node, _at| {
+            if let Node::Expr(ruff_python_ast::Expr::Call(c)) = node
+                && let Some(n) = a::callee_last(c)
+                && let Some(&n) = class_names.get(n)
+            {
+                singletons.insert(n);
+            }
+        });
         let methods = classes
             .iter()
             .flat_map(|c| a::defs_in(&c.body))
@@ -120,6 +133,7 @@ impl<'a> Ctx<'a> {
             classes,
             functions,
             methods,
+            singletons,
         }
     }
 }
