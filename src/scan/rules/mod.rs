@@ -149,6 +149,35 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// True for a class that derives from an exception or warning by its base's name: its
+/// instances live as long as the error is handled.
+pub fn is_exception_class(ctx: &Ctx, class: &str) -> bool {
+    ctx.classes
+        .iter()
+        .filter(|c| c.name.id.as_str() == class)
+        .any(|c| {
+            c.arguments.as_ref().is_some_and(|args| {
+                args.args.iter().any(|b| {
+                    a::dotted(b).is_some_and(|n| {
+                        let last = n.rsplit('.').next().unwrap_or(&n); // ok: one item at least
+                        last.ends_with("Error")
+                            || last.ends_with("Exception")
+                            || last.ends_with("Warning")
+                    })
+                })
+            })
+        })
+}
+
+/// True for a `unittest` test case class: an instance lives for one test.
+pub fn is_test_class(cls: &StmtClassDef) -> bool {
+    cls.arguments.as_ref().is_some_and(|args| {
+        args.args
+            .iter()
+            .any(|b| a::dotted(b).is_some_and(|n| n.ends_with("TestCase")))
+    })
+}
+
 /// A rule: reads the file, pushes hits.
 type Rule = fn(&Ctx, &mut Vec<Hit>);
 

@@ -119,26 +119,6 @@ fn ring_index(k: &Expr, func: Option<&StmtFunctionDef>) -> bool {
     wound
 }
 
-/// True for a class that derives from an exception or warning by its base's name: its
-/// instances live as long as the error is handled.
-fn is_exception_class(ctx: &Ctx, class: &str) -> bool {
-    ctx.classes
-        .iter()
-        .filter(|c| c.name.id.as_str() == class)
-        .any(|c| {
-            c.arguments.as_ref().is_some_and(|args| {
-                args.args.iter().any(|b| {
-                    a::dotted(b).is_some_and(|n| {
-                        let last = n.rsplit('.').next().unwrap_or(&n); // ok: one item at least
-                        last.ends_with("Error")
-                            || last.ends_with("Exception")
-                            || last.ends_with("Warning")
-                    })
-                })
-            })
-        })
-}
-
 /// The last segment of a container's name, lower case: `history` for `self.history`.
 fn short_name(c: &Container) -> String {
     c.name
@@ -213,7 +193,7 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
             .is_none_or(|cl| c.class_level || ctx.singletons.contains(cl));
         if found == LeakKind::UnboundedCollection
             && let Some(cl) = c.class
-            && (!lasting && (!hoard || is_exception_class(ctx, cl)))
+            && (!lasting && (!hoard || super::is_exception_class(ctx, cl)))
         {
             continue;
         }
