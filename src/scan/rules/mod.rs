@@ -61,6 +61,8 @@ pub struct Ctx<'a> {
     /// Names of classes instantiated at import time (`POOL = Pool()`, `Logger.manager =
     /// Manager(...)` at module level): their instances live as long as the module.
     pub singletons: HashSet<&'a str>,
+    /// The singletons never instantiated inside a function of the file.
+    pub import_only: HashSet<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -109,16 +111,33 @@ impl<'a> Ctx<'a> {
             },
             Node::Expr(_) => {}
         });
-        let mut singletons = HashSet::new();
+        // Classes instantiated outside any function (module level, class bodies), and the
+        // ones instantiated anywhere.
         let class_names: HashSet<&str> = classes.iter().map(|c| c.name.id.as_str()).collect();
-        a::walk(&module.body, false, &mut |node, _at| {
-            if let Node::Expr(ruff_python_ast::Expr::Call(c)) = node
-                && let Some(n) = a::callee_last(c)
-                && let Some(&n) = class_names.get(n)
-            {
-                singletons.insert(n);
-            }
-        });
+        let mut singletons = HashSet::new();
+        let mut made_in_functions = HashSet::new();
+        let note = |body: &'a [Stmt], out: &mut HashSet<&'a str>| {
+            a::walk(body, false, &mut |node, _at| {
+                if let Node::Expr(ruff_python_ast::Expr::Call(c)) = node
+                    && let Some(n) = a::callee_last(c)
+                    && let Some(&n) = class_names.get(n)
+                {
+                    out.insert(n);
+                }
+            });
+        };
+        note(&module.body, &mut singletons);
+        for c in &classes {
+            note(&c.body, &mut singletons);
+        }
+        for f in &functions {
+            note(&f.body, &mut made_in_functions);
+        }
+        let import_only = singletons
+            .iter()
+            .copied()
+            .filter(|n| !made_in_functions.contains(n))
+            .collect();
         let methods = classes
             .iter()
             .flat_map(|c| a::defs_in(&c.body))
@@ -134,6 +153,7 @@ impl<'a> Ctx<'a> {
             functions,
             methods,
             singletons,
+            import_only,
         }
     }
 }
