@@ -57,6 +57,30 @@ fn breaker<'a>(ctx: &Ctx<'a>, cls: &'a StmtClassDef, depth: u32) -> Option<&'a s
     })
 }
 
+/// True when some method of the class deletes or clears a link by hand: `del x.attr` or
+/// `x.attr = None` for the attribute holding self on the other object, or `del self.slot` /
+/// `self.slot = None` for the one holding the other object.
+fn links_broken<'a>(cls: &'a StmtClassDef, attr: &str, slot: &str) -> Option<&'a str> {
+    let hit = |t: &Expr| match t {
+        Expr::Attribute(x) => {
+            let n = x.attr.id.as_str();
+            n == attr || (n == slot && a::name(&x.value) == Some("self"))
+        }
+        _ => false,
+    };
+    a::defs_in(&cls.body).into_iter().find_map(|f| {
+        let mut broken = false;
+        a::walk(&f.body, false, &mut |node, _at| match node {
+            Node::Stmt(Stmt::Delete(d)) => broken |= d.targets.iter().any(hit),
+            Node::Stmt(Stmt::Assign(x)) if a::is_none(&x.value) => {
+                broken |= x.targets.iter().any(hit)
+            }
+            _ => {}
+        });
+        broken.then(|| f.name.id.as_str())
+    })
+}
+
 /// Report parent/child links made strong in both directions.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     for &cls in &ctx.classes {
@@ -125,7 +149,13 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                         Confidence::Low,
                         format!(" unless {m}() is called (it is there to break such links)"),
                     ),
-                    None => (Confidence::Medium, String::new()),
+                    None => match links_broken(cls, &attr, slot) {
+                        Some(m) => (
+                            Confidence::Low,
+                            format!(" unless {m}() runs (it deletes the link)"),
+                        ),
+                        None => (Confidence::Medium, String::new()),
+                    },
                 };
                 out.push(Hit {
                     kind: LeakKind::CircularReference,
