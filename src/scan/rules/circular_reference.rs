@@ -90,7 +90,7 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         if ctx.import_only.contains(cls.name.id.as_str()) {
             continue;
         }
-        let unlink = breaker(ctx, cls, 0);
+        let mut unlink: Option<Option<&str>> = None;
         for f in a::defs_in(&cls.body) {
             let Some(me) = a::first_param(f) else {
                 continue;
@@ -144,19 +144,20 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
             });
             for (n, attr, range) in back {
                 let Some(slot) = held.get(n) else { continue };
-                let (confidence, unlinked) = match unlink {
-                    Some(m) => (
-                        Confidence::Low,
-                        format!(" unless {m}() is called (it is there to break such links)"),
-                    ),
-                    None => match links_broken(cls, &attr, slot) {
+                let (confidence, unlinked) =
+                    match *unlink.get_or_insert_with(|| breaker(ctx, cls, 0)) {
                         Some(m) => (
                             Confidence::Low,
-                            format!(" unless {m}() runs (it deletes the link)"),
+                            format!(" unless {m}() is called (it is there to break such links)"),
                         ),
-                        None => (Confidence::Medium, String::new()),
-                    },
-                };
+                        None => match links_broken(cls, &attr, slot) {
+                            Some(m) => (
+                                Confidence::Low,
+                                format!(" unless {m}() runs (it deletes the link)"),
+                            ),
+                            None => (Confidence::Medium, String::new()),
+                        },
+                    };
                 out.push(Hit {
                     kind: LeakKind::CircularReference,
                     confidence,

@@ -78,6 +78,8 @@ impl<'a> Ctx<'a> {
                 Some("torch" | "tensorflow" | "jax" | "keras")
             )
         };
+        // Calls by callee name, everywhere in the file.
+        let mut calls: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         a::walk(&module.body, true, &mut |node, _at| match node {
             Node::Stmt(s) => match s {
                 Stmt::Import(i) => {
@@ -109,34 +111,37 @@ impl<'a> Ctx<'a> {
                 }
                 _ => {}
             },
-            Node::Expr(_) => {}
+            Node::Expr(e) => {
+                if let ruff_python_ast::Expr::Call(c) = e
+                    && let Some(n) = a::callee_last(c)
+                {
+                    *calls.entry(n).or_insert(0u32) += 1;
+                }
+            }
         });
-        // Classes instantiated outside any function (module level, class bodies), and the
-        // ones instantiated anywhere.
+        // Classes instantiated outside any function (module level, class bodies), and those
+        // of them never instantiated anywhere else.
         let class_names: HashSet<&str> = classes.iter().map(|c| c.name.id.as_str()).collect();
-        let mut singletons = HashSet::new();
-        let mut made_in_functions = HashSet::new();
-        let note = |body: &'a [Stmt], out: &mut HashSet<&'a str>| {
+        let mut top_calls: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut note = |body: &'a [Stmt]| {
             a::walk(body, false, &mut |node, _at| {
                 if let Node::Expr(ruff_python_ast::Expr::Call(c)) = node
                     && let Some(n) = a::callee_last(c)
                     && let Some(&n) = class_names.get(n)
                 {
-                    out.insert(n);
+                    *top_calls.entry(n).or_insert(0) += 1;
                 }
             });
         };
-        note(&module.body, &mut singletons);
+        note(&module.body);
         for c in &classes {
-            note(&c.body, &mut singletons);
+            note(&c.body);
         }
-        for f in &functions {
-            note(&f.body, &mut made_in_functions);
-        }
-        let import_only = singletons
+        let singletons: HashSet<&str> = top_calls.keys().copied().collect();
+        let import_only = top_calls
             .iter()
-            .copied()
-            .filter(|n| !made_in_functions.contains(n))
+            .filter(|(n, k)| calls.get(*n) == Some(k))
+            .map(|(n, _)| *n)
             .collect();
         let methods = classes
             .iter()

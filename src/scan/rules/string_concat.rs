@@ -330,11 +330,14 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
             "Here: reset or truncate {label} where it is consumed, or keep the pieces in a list (a deque(maxlen=N) to bound it) and ''.join() them when the text is needed, instead of `{label} += ...` for as long as it lives."
         )
     };
-    let foreign = foreign_resets(&ctx.module.body);
+    let mut foreign: Option<HashSet<&str>> = None;
     for &cls in &ctx.classes {
         let cname = cls.name.id.as_str();
         if super::is_exception_class(ctx, cname) || super::is_test_class(cls) {
             continue; // An error's text lives while it is handled; a test case for one test.
+        }
+        if !ctx.src[cls.range()].contains("+=") {
+            continue; // Nothing grows by += here (a cheap test before the walk).
         }
         let lasting = ctx.singletons.contains(cname);
         let mut texts: Vec<(&str, Text)> = class_texts(cls).into_iter().collect();
@@ -343,7 +346,13 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
             let Some(&(range, func, _)) = t.grows.first() else {
                 continue;
             };
-            if t.reset || !t.is_text() || foreign.contains(n) {
+            if t.reset || !t.is_text() {
+                continue;
+            }
+            if foreign
+                .get_or_insert_with(|| foreign_resets(&ctx.module.body))
+                .contains(n)
+            {
                 continue;
             }
             let owner = if lasting {
@@ -388,6 +397,10 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         });
     }
     for &f in &ctx.functions {
+        let text = &ctx.src[f.range()];
+        if !text.contains("+=") || !(text.contains("while True") || text.contains("while 1")) {
+            continue; // No endless loop growing anything (a cheap test before the walk).
+        }
         let mut found = Vec::new();
         endless_locals(f, &mut found);
         for (range, n) in found {
