@@ -152,14 +152,14 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
             // Once per instance bounds only the instance's own containers: a module or class
             // container grown in __init__ grows with every instance made.
             let per_instance = c.class.is_some() && !c.class_level;
-            !(per_instance && INIT_LIKE.contains(&f.name.id.as_str()))
-                && !f.range.contains_range(init_range)
-                && !g.fill_once
-                && !g.debug_only
-                && !(g.dedup && !hoard)
-                && !g
-                    .key
-                    .is_some_and(|k| bounded_key(k, g.func) || ring_index(k, g.func))
+            let bounded = (per_instance && INIT_LIKE.contains(&f.name.id.as_str()))
+                || f.range.contains_range(init_range)
+                || g.fill_once
+                || g.debug_only
+                || (g.dedup && !hoard)
+                || g.key
+                    .is_some_and(|k| bounded_key(k, g.func) || ring_index(k, g.func));
+            !bounded
         }) else {
             continue;
         };
