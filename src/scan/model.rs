@@ -51,6 +51,12 @@ pub struct Grow<'a> {
     pub func: Option<&'a StmtFunctionDef>,
     /// Loops around it within that function.
     pub loops: u32,
+    /// Guarded by an emptiness test of the same container (`if not c:` fill once).
+    pub fill_once: bool,
+    /// Guarded by a debug switch (`if self.debug`, `if __debug__`, `if verbose`).
+    pub debug_only: bool,
+    /// Guarded by `value not in c` (a list kept free of duplicates).
+    pub dedup: bool,
 }
 
 /// Everything the model knows about one container.
@@ -76,6 +82,9 @@ pub struct Container<'a> {
     pub reads: u32,
     /// The keys looked up, with the function they are looked up in.
     pub lookups: Vec<(Option<TextRange>, &'a Expr)>,
+    /// Reached through the class (class body, `cls.x`, `ClassName.x`): one per class,
+    /// living as long as the class does.
+    pub class_level: bool,
 }
 
 impl<'a> Container<'a> {
@@ -91,6 +100,7 @@ impl<'a> Container<'a> {
             keyed_reads: 0,
             lookups: Vec::new(),
             reads: 0,
+            class_level: false,
         }
     }
 
@@ -102,11 +112,13 @@ impl<'a> Container<'a> {
             // `c.setdefault(k, [])` memoises; `c.setdefault(k, 0)` counts.
             return g.value.is_some_and(|v| !a::is_const(v));
         }
+        // The lookup comes first: a read after the store (`c[k] = v; return c.get(k)`) is a
+        // setter, not a memo.
         let func = g.func.map(|f| f.range);
         let want = ComparableExpr::from(key);
-        self.lookups
-            .iter()
-            .any(|(f, k)| *f == func && ComparableExpr::from(*k) == want)
+        self.lookups.iter().any(|(f, k)| {
+            *f == func && k.start() < g.range.start() && ComparableExpr::from(*k) == want
+        })
     }
 
     /// Created as an unbounded container, grown, never trimmed, reset or let out of sight.
@@ -282,16 +294,26 @@ pub fn build<'a>(
             {
                 let mut c = Container::new(format!("{cname}.{n}"), Some(cname));
                 c.init = Some((i, s.range()));
+                c.class_level = true;
                 attrs.insert(n.to_string(), c);
             }
         }
         for f in a::defs_in(&cls.body) {
             let is_static = a::has_decorator(f, &["staticmethod"]);
             let mut recv = vec![cname.to_string()];
+            let mut class_recv = vec![cname.to_string()];
             if !is_static && let Some(p) = a::first_param(f) {
                 recv.push(p.to_string());
+                if a::has_decorator(f, &["classmethod"]) || f.name.id.as_str() == "__new__" {
+                    class_recv.push(p.to_string());
+                }
             }
-            let mut v = Uses::new(Target::Class { recv, class: cname }, &mut attrs);
+            let target = Target::Class {
+                recv,
+                class_recv,
+                class: cname,
+            };
+            let mut v = Uses::new(target, &mut attrs);
             v.func = Some(f);
             v.visit_body(&f.body);
         }
@@ -447,8 +469,24 @@ fn foreign_trims(body: &[Stmt]) -> HashSet<&str> {
 enum Target<'a> {
     /// Module names (the set of container names).
     Module(HashSet<String>),
-    /// Attributes of these receivers (`self`, the class name).
-    Class { recv: Vec<String>, class: &'a str },
+    /// Attributes of these receivers (`self`, the class name); `class_recv` are the ones
+    /// that name the class itself (its name, `cls` in a classmethod).
+    Class {
+        recv: Vec<String>,
+        class_recv: Vec<String>,
+        class: &'a str,
+    },
+}
+
+/// What an `if` test says about the containers it guards.
+#[derive(Default)]
+struct Guard<'a> {
+    /// Containers tested for emptiness (`not c`, `len(c) == 0`).
+    empty: Vec<String>,
+    /// `(value, container)` of `value not in c`.
+    absent: Vec<(&'a Expr, String)>,
+    /// The test reads a debug switch.
+    debug: bool,
 }
 
 struct Uses<'a, 'm> {
@@ -461,6 +499,10 @@ struct Uses<'a, 'm> {
     shadow: Vec<HashSet<String>>,
     /// Walking module-level statements (not inside any function).
     top: bool,
+    /// The `if` tests around the current statement, within the current function.
+    guards: Vec<Guard<'a>>,
+    /// Local names holding a container's size in the current function (`n = len(c)`).
+    sizes: HashMap<String, String>,
 }
 
 impl<'a, 'm> Uses<'a, 'm> {
@@ -473,6 +515,8 @@ impl<'a, 'm> Uses<'a, 'm> {
             loops: 0,
             shadow: Vec::new(),
             top: false,
+            guards: Vec::new(),
+            sizes: HashMap::new(),
         }
     }
 
@@ -516,7 +560,63 @@ impl<'a, 'm> Uses<'a, 'm> {
     fn take(&mut self, e: &Expr) -> Option<String> {
         let k = self.key(e)?;
         self.consumed.insert(e.start());
+        if let Target::Class { class_recv, .. } = &self.target
+            && let Expr::Attribute(x) = e
+            && a::name(&x.value).is_some_and(|b| class_recv.iter().any(|r| r == b))
+        {
+            self.entry(&k).class_level = true;
+        }
         Some(k)
+    }
+
+    /// What an `if` test says: emptiness tests, `v not in c`, debug switches.
+    fn guard_of(&self, test: &'a Expr) -> Guard<'a> {
+        let mut g = Guard::default();
+        let mut parts = vec![test];
+        while let Some(t) = parts.pop() {
+            match t {
+                Expr::BoolOp(b) if b.op == ruff_python_ast::BoolOp::And => {
+                    parts.extend(b.values.iter())
+                }
+                Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
+                    let inner = match &*u.operand {
+                        Expr::Call(c) if a::name(&c.func) == Some("len") => {
+                            c.arguments.args.first()
+                        }
+                        e => Some(e),
+                    };
+                    if let Some(k) = inner.and_then(|e| self.key(e)) {
+                        g.empty.push(k);
+                    }
+                }
+                Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+                    let right = &c.comparators[0];
+                    match c.ops[0] {
+                        CmpOp::NotIn => {
+                            if let Some(k) = self.key(right) {
+                                g.absent.push((&c.left, k));
+                            }
+                        }
+                        CmpOp::Eq => {
+                            // `len(c) == 0`
+                            if let Expr::Call(call) = &*c.left
+                                && a::name(&call.func) == Some("len")
+                                && matches!(right, Expr::NumberLiteral(n)
+                                    if n.value.as_int().and_then(|i| i.as_u8()) == Some(0))
+                                && let Some(k) =
+                                    call.arguments.args.first().and_then(|e| self.key(e))
+                            {
+                                g.empty.push(k);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        g.debug = mentions_switch(test);
+        g
     }
 
     fn grow(
@@ -527,6 +627,16 @@ impl<'a, 'm> Uses<'a, 'm> {
         value: Option<&'a Expr>,
         key: Option<&'a Expr>,
     ) {
+        let fill_once = self.guards.iter().any(|g| g.empty.iter().any(|e| e == k));
+        let debug_only = self.guards.iter().any(|g| g.debug);
+        let dedup = value.is_some_and(|v| {
+            let want = ComparableExpr::from(v);
+            self.guards.iter().any(|g| {
+                g.absent
+                    .iter()
+                    .any(|(x, c)| c == k && ComparableExpr::from(*x) == want)
+            })
+        });
         let g = Grow {
             range,
             how,
@@ -534,6 +644,9 @@ impl<'a, 'm> Uses<'a, 'm> {
             key,
             func: self.func,
             loops: self.loops,
+            fill_once,
+            debug_only,
+            dedup,
         };
         self.entry(k).grows.push(g);
     }
@@ -605,6 +718,20 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 for t in &x.targets {
                     self.target(t, Some(&x.value), s.range());
                 }
+                if let [t] = &x.targets[..]
+                    && let Some(n) = a::name(t)
+                {
+                    match &*x.value {
+                        Expr::Call(call) if a::name(&call.func) == Some("len") => {
+                            if let Some(k) = call.arguments.args.first().and_then(|e| self.key(e)) {
+                                self.sizes.insert(n.to_string(), k);
+                            }
+                        }
+                        _ => {
+                            self.sizes.remove(n);
+                        }
+                    }
+                }
             }
             Stmt::AnnAssign(x) => self.target(&x.target, x.value.as_deref(), s.range()),
             Stmt::AugAssign(x) => {
@@ -660,6 +787,23 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                         self.read(t);
                     }
                 }
+                self.visit_expr(&i.test);
+                let g = self.guard_of(&i.test);
+                self.guards.push(g);
+                self.visit_body(&i.body);
+                self.guards.pop();
+                for c in &i.elif_else_clauses {
+                    if let Some(t) = &c.test {
+                        self.visit_expr(t);
+                        let g = self.guard_of(t);
+                        self.guards.push(g);
+                    } else {
+                        self.guards.push(Guard::default());
+                    }
+                    self.visit_body(&c.body);
+                    self.guards.pop();
+                }
+                return;
             }
             Stmt::Return(r) => {
                 if let Some(v) = &r.value
@@ -684,6 +828,8 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                 // Defaults are evaluated here: `def h(q=self.queue)` aliases the container.
                 self.visit_parameters(&f.parameters);
                 let saved = (self.func, self.loops, self.top);
+                let saved_guards = std::mem::take(&mut self.guards);
+                let saved_sizes = std::mem::take(&mut self.sizes);
                 if self.func.is_none() || matches!(self.target, Target::Module(_)) {
                     self.func = Some(f);
                 }
@@ -698,6 +844,8 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                     self.shadow.pop();
                 }
                 (self.func, self.loops, self.top) = saved;
+                self.guards = saved_guards;
+                self.sizes = saved_sizes;
                 return;
             }
             Stmt::ClassDef(c) if matches!(self.target, Target::Class { .. }) => {
@@ -754,7 +902,12 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                     "heapq.heappush" | "heappush" | "bisect.insort" | "insort" => {
                         if let Some(k) = first.and_then(|x| self.take(x)) {
                             let v = c.arguments.args.get(1);
-                            self.grow(&k, e.range(), ".heappush()", v, None);
+                            let how = if callee.ends_with("insort") {
+                                "bisect.insort()"
+                            } else {
+                                "heapq.heappush()"
+                            };
+                            self.grow(&k, e.range(), how, v, None);
                         }
                     }
                     "heapq.heappop" | "heappop" | "heapq.heapreplace" | "heapq.heappushpop" => {
@@ -772,11 +925,21 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
             }
             Expr::Compare(c) => {
                 // `if len(c) < N:` guards the growth: the container is bounded by hand.
+                // So does `n = len(c)` ... `if n < N:` in the same function.
+                let ordered = c
+                    .ops
+                    .iter()
+                    .any(|o| matches!(o, CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE));
                 for x in c.comparators.iter().chain(std::iter::once(&*c.left)) {
                     if let Expr::Call(call) = x
                         && a::name(&call.func) == Some("len")
                         && let Some(arg) = call.arguments.args.first()
                         && let Some(k) = self.key(arg)
+                    {
+                        self.entry(&k).trims += 1;
+                    } else if ordered
+                        && let Some(n) = a::name(x)
+                        && let Some(k) = self.sizes.get(n).cloned()
                     {
                         self.entry(&k).trims += 1;
                     }
@@ -821,6 +984,29 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
         }
         visitor::walk_expr(self, e);
     }
+}
+
+/// True when a test reads a debug switch: `__debug__`, or a name or attribute containing
+/// `debug` or `verbose` (`self.debug`, `DEBUG`, `verbose`).
+fn mentions_switch(test: &Expr) -> bool {
+    struct S(bool);
+    impl<'a> Visitor<'a> for S {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            let n = match e {
+                Expr::Name(n) => Some(n.id.as_str()),
+                Expr::Attribute(x) => Some(x.attr.id.as_str()),
+                _ => None,
+            };
+            if let Some(n) = n {
+                let l = n.to_ascii_lowercase();
+                self.0 |= l == "__debug__" || l.contains("debug") || l.contains("verbose");
+            }
+            visitor::walk_expr(self, e);
+        }
+    }
+    let mut s = S(false);
+    s.visit_expr(test);
+    s.0
 }
 
 /// Names a function binds locally (parameters and plain assignments), among `names`.

@@ -83,3 +83,11 @@ class Evicting:
 
 def compute(k):
     return k
+
+
+class FastPath:
+    """Near miss: a cached __new__ interns one instance per root, on purpose."""
+
+    @functools.lru_cache()
+    def __new__(cls, root):
+        return super().__new__(cls)

@@ -43,3 +43,18 @@ class DoneCallback:
         task = asyncio.ensure_future(coro)
         self.running.add(task)
         task.add_done_callback(self.running.discard)
+
+
+class Pool:
+    """Near miss: threads are added only while their count is below the pool's size."""
+
+    def __init__(self, max_workers):
+        self._max_workers = max_workers
+        self._threads = set()
+
+    def _adjust_thread_count(self, fn):
+        num_threads = len(self._threads)
+        if num_threads < self._max_workers:
+            t = threading.Thread(target=fn)
+            t.start()
+            self._threads.add(t)

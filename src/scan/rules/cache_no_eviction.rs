@@ -56,6 +56,11 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     for &f in &ctx.functions {
         {
             {
+                // `__new__` under a cache interns instances by their arguments: one object
+                // per distinct value, on purpose (and no `self` exists yet to pin).
+                if f.name.id.as_str() == "__new__" && methods.contains(&f.range()) {
+                    continue;
+                }
                 let is_method = methods.contains(&f.range())
                     && !a::has_decorator(f, &["staticmethod", "classmethod"]);
                 for d in &f.decorator_list {

@@ -58,6 +58,11 @@ pub struct Ctx<'a> {
     pub functions: Vec<&'a StmtFunctionDef>,
     /// The ranges of the functions defined directly in a class body.
     pub methods: HashSet<TextRange>,
+    /// Names of classes instantiated at import time (`POOL = Pool()`, `Logger.manager =
+    /// Manager(...)` at module level): their instances live as long as the module.
+    pub singletons: HashSet<&'a str>,
+    /// The singletons never instantiated inside a function of the file.
+    pub import_only: HashSet<&'a str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -73,6 +78,8 @@ impl<'a> Ctx<'a> {
                 Some("torch" | "tensorflow" | "jax" | "keras")
             )
         };
+        // Calls by callee name, everywhere in the file.
+        let mut calls: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         a::walk(&module.body, true, &mut |node, _at| match node {
             Node::Stmt(s) => match s {
                 Stmt::Import(i) => {
@@ -104,8 +111,38 @@ impl<'a> Ctx<'a> {
                 }
                 _ => {}
             },
-            Node::Expr(_) => {}
+            Node::Expr(e) => {
+                if let ruff_python_ast::Expr::Call(c) = e
+                    && let Some(n) = a::callee_last(c)
+                {
+                    *calls.entry(n).or_insert(0u32) += 1;
+                }
+            }
         });
+        // Classes instantiated outside any function (module level, class bodies), and those
+        // of them never instantiated anywhere else.
+        let class_names: HashSet<&str> = classes.iter().map(|c| c.name.id.as_str()).collect();
+        let mut top_calls: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut note = |body: &'a [Stmt]| {
+            a::walk(body, false, &mut |node, _at| {
+                if let Node::Expr(ruff_python_ast::Expr::Call(c)) = node
+                    && let Some(n) = a::callee_last(c)
+                    && let Some(&n) = class_names.get(n)
+                {
+                    *top_calls.entry(n).or_insert(0) += 1;
+                }
+            });
+        };
+        note(&module.body);
+        for c in &classes {
+            note(&c.body);
+        }
+        let singletons: HashSet<&str> = top_calls.keys().copied().collect();
+        let import_only = top_calls
+            .iter()
+            .filter(|(n, k)| calls.get(*n) == Some(k))
+            .map(|(n, _)| *n)
+            .collect();
         let methods = classes
             .iter()
             .flat_map(|c| a::defs_in(&c.body))
@@ -120,6 +157,8 @@ impl<'a> Ctx<'a> {
             classes,
             functions,
             methods,
+            singletons,
+            import_only,
         }
     }
 }
@@ -133,6 +172,35 @@ impl<'a> Ctx<'a> {
             .filter(|f| self.methods.contains(&f.range()))
             .collect()
     }
+}
+
+/// True for a class that derives from an exception or warning by its base's name: its
+/// instances live as long as the error is handled.
+pub fn is_exception_class(ctx: &Ctx, class: &str) -> bool {
+    ctx.classes
+        .iter()
+        .filter(|c| c.name.id.as_str() == class)
+        .any(|c| {
+            c.arguments.as_ref().is_some_and(|args| {
+                args.args.iter().any(|b| {
+                    a::dotted(b).is_some_and(|n| {
+                        let last = n.rsplit('.').next().unwrap_or(&n); // ok: one item at least
+                        last.ends_with("Error")
+                            || last.ends_with("Exception")
+                            || last.ends_with("Warning")
+                    })
+                })
+            })
+        })
+}
+
+/// True for a `unittest` test case class: an instance lives for one test.
+pub fn is_test_class(cls: &StmtClassDef) -> bool {
+    cls.arguments.as_ref().is_some_and(|args| {
+        args.args
+            .iter()
+            .any(|b| a::dotted(b).is_some_and(|n| n.ends_with("TestCase")))
+    })
 }
 
 /// A rule: reads the file, pushes hits.

@@ -3,13 +3,15 @@
 
 use super::{Ctx, Hit, array_accumulation, thread_task};
 use crate::leak_kind::{Confidence, LeakKind};
+use crate::scan::ast::{self as a, Node};
 use crate::scan::model::{Container, Init};
-use ruff_python_ast::Expr;
+use ruff_python_ast::comparable::ComparableExpr;
+use ruff_python_ast::{Expr, Stmt, StmtFunctionDef, UnaryOp};
 
 /// Attribute names that say "this keeps a record of everything".
 const HOARD: &[&str] = &[
     "history", "log", "logs", "events", "records", "seen", "results", "messages", "calls",
-    "entries", "samples", "buffer", "items", "cache", "memo", "registry", "visited", "pending",
+    "entries", "samples", "buffer", "items", "cache", "memo", "visited", "pending",
 ];
 
 /// Methods that run once per object: growth there is bounded.
@@ -68,17 +70,96 @@ pub fn kind_of(ctx: &Ctx, c: &Container) -> LeakKind {
     LeakKind::UnboundedCollection
 }
 
+/// True when a key can take only a few values: literals, flags (`bool(...)`, comparisons,
+/// `not x`, parameters defaulting to True/False/0/1), and tuples of those.
+fn bounded_key(k: &Expr, func: Option<&StmtFunctionDef>) -> bool {
+    match k {
+        Expr::Tuple(t) => t.elts.iter().all(|e| bounded_key(e, func)),
+        Expr::Compare(_) | Expr::BooleanLiteral(_) => true,
+        Expr::UnaryOp(u) => u.op == UnaryOp::Not,
+        Expr::Call(c) => a::name(&c.func) == Some("bool"),
+        Expr::Name(n) => func.is_some_and(|f| {
+            let p = &f.parameters;
+            p.posonlyargs
+                .iter()
+                .chain(&p.args)
+                .chain(&p.kwonlyargs)
+                .any(|x| {
+                    x.parameter.name.id.as_str() == n.id.as_str()
+                        && x.default.as_deref().is_some_and(|d| match d {
+                            Expr::BooleanLiteral(_) => true,
+                            Expr::NumberLiteral(v) => {
+                                matches!(v.value.as_int().and_then(|i| i.as_u8()), Some(0 | 1))
+                            }
+                            _ => false,
+                        })
+                })
+        }),
+        e => a::is_const(e),
+    }
+}
+
+/// True when the key is an index that the same function winds back (`self.i = 0` next to
+/// `c[self.i] = v`): a ring buffer over a fixed range of slots.
+fn ring_index(k: &Expr, func: Option<&StmtFunctionDef>) -> bool {
+    let Some(f) = func else { return false };
+    if !matches!(k, Expr::Name(_) | Expr::Attribute(_)) {
+        return false;
+    }
+    let want = ComparableExpr::from(k);
+    let mut wound = false;
+    a::walk(&f.body, false, &mut |node, _at| {
+        if let Node::Stmt(Stmt::Assign(x)) = node
+            && matches!(&*x.value, Expr::NumberLiteral(_))
+            && x.targets.iter().any(|t| ComparableExpr::from(t) == want)
+        {
+            wound = true;
+        }
+    });
+    wound
+}
+
+/// The last segment of a container's name, lower case: `history` for `self.history`.
+fn short_name(c: &Container) -> String {
+    c.name
+        .rsplit('.')
+        .next()
+        .unwrap_or(&c.name)
+        .to_ascii_lowercase() // ok: one item at least
+}
+
 /// The hits for containers of `kind` that only grow (grown inside a function or method).
 pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
     for c in &ctx.model.containers {
         if !c.only_grows() {
             continue;
         }
-        // Growth at import time (module level, class body) or once per instance (__init__)
-        // is bounded.
+        let Some((init, init_range)) = c.init else {
+            continue;
+        };
+        let short = short_name(c);
+        let hoard = HOARD
+            .iter()
+            .any(|h| short.trim_start_matches('_').contains(h));
+        // The growth that can repeat for the life of the container: not at import time
+        // (module level, class body), not once per instance (__init__) for an instance's
+        // own container, not in the method
+        // that creates the container afresh on every call, not filled once under `if not c:`,
+        // not only when debugging, not a flag-keyed slot or a ring index, and not a list kept
+        // free of duplicates unless its name says it keeps a record of everything.
         let Some(g) = c.grows.iter().find(|g| {
-            g.func
-                .is_some_and(|f| !INIT_LIKE.contains(&f.name.id.as_str()))
+            let Some(f) = g.func else { return false };
+            // Once per instance bounds only the instance's own containers: a module or class
+            // container grown in __init__ grows with every instance made.
+            let per_instance = c.class.is_some() && !c.class_level;
+            let bounded = (per_instance && INIT_LIKE.contains(&f.name.id.as_str()))
+                || f.range.contains_range(init_range)
+                || g.fill_once
+                || g.debug_only
+                || (g.dedup && !hoard)
+                || g.key
+                    .is_some_and(|k| bounded_key(k, g.func) || ring_index(k, g.func));
+            !bounded
         }) else {
             continue;
         };
@@ -86,15 +167,6 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         if found != kind {
             continue;
         }
-        let short = c
-            .name
-            .rsplit('.')
-            .next()
-            .unwrap_or(&c.name)
-            .to_ascii_lowercase(); // ok: one item at least
-        let hoard = HOARD
-            .iter()
-            .any(|h| short.trim_start_matches('_').contains(h));
         let keyed = g.key.is_some();
         if found == LeakKind::UnboundedCollection
             && keyed
@@ -112,20 +184,27 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         if c.class.is_none() && found == LeakKind::UnboundedCollection && !hoard && g.loops == 0 {
             continue; // A module list grown by a registration function.
         }
-        let Some((init, _)) = c.init else { continue };
+        // An instance attribute grows for as long as its owner lives. The owner is known to
+        // live long when the container belongs to the class itself or the class is
+        // instantiated at import time; otherwise only a name that says "a record of
+        // everything" makes it worth a (low) finding, and an exception's data never is.
+        let lasting = c
+            .class
+            .is_none_or(|cl| c.class_level || ctx.singletons.contains(cl));
+        if found == LeakKind::UnboundedCollection
+            && let Some(cl) = c.class
+            && (!lasting && (!hoard || super::is_exception_class(ctx, cl)))
+        {
+            continue;
+        }
         let func = g
             .func
             .map_or(String::new(), |f| f.name.id.as_str().to_string());
-        let short = c
-            .name
-            .rsplit('.')
-            .next()
-            .unwrap_or(&c.name)
-            .to_ascii_lowercase(); // ok: one item at least
-        let hoard = HOARD
-            .iter()
-            .any(|h| short.trim_start_matches('_').contains(h));
         let owner = match c.class {
+            Some(cl) if c.class_level => format!("no method of {cl} ever trims it (one per class)"),
+            Some(cl) if lasting => {
+                format!("no method of {cl} ever trims it, and {cl} is instantiated at import time")
+            }
             Some(cl) => format!("no method of {cl} ever trims it"),
             None => "nothing in the module ever trims it".to_string(),
         };
@@ -135,7 +214,9 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
             LeakKind::CacheNoEviction => "entries are stored by key",
             _ => "it is grown",
         };
-        let write_only = c.reads == 0;
+        // Only a private name can be known unread: a public one is read by the callers.
+        let private = short.starts_with('_');
+        let write_only = c.reads == 0 && private;
         let why = format!(
             "{} is created as a {} and {what} by {} in {func}(), but {owner} (no pop/clear/del/slice/reassignment){}.",
             c.name,
@@ -149,11 +230,15 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         );
         let confidence = match kind {
             // Written and never read: nothing consumes the entries at all.
+            LeakKind::UnboundedCollection if !lasting => Confidence::Low,
             LeakKind::UnboundedCollection if write_only => Confidence::High,
-            LeakKind::UnboundedCollection if hoard || g.loops > 0 => Confidence::Medium,
+            LeakKind::UnboundedCollection if hoard || g.loops > 0 || c.class.is_some() => {
+                Confidence::Medium
+            }
             LeakKind::UnboundedCollection => Confidence::Low,
             // An instance's memo dies with the instance; a module's lives forever.
-            LeakKind::CacheNoEviction if c.class.is_some() => Confidence::Low,
+            LeakKind::CacheNoEviction if c.class.is_some() && !lasting => Confidence::Low,
+            LeakKind::CacheNoEviction if c.class.is_some() => Confidence::Medium,
             _ => Confidence::High,
         };
         let fix = match (kind, init) {
