@@ -36,7 +36,6 @@ _KV = bytes((F.DICT_KEY, F.DICT_VALUE))
 _NONE1 = array("I", [F.NONE])
 _flatten = chain.from_iterable
 _last = itemgetter(-1)
-_twice = (2).__mul__
 _getrefcount = sys.getrefcount
 
 
@@ -68,11 +67,13 @@ def _none_run(k):
 
 
 def _untracked(edges, untracked, unique):
-    """The objects of `edges` selected by `untracked`, and for each whether its refcount is
-    `unique` (one reference in the heap), measured while `edges` and the returned list hold
-    it (`unique` is calibrated through this function by `_calibrate`)."""
+    """The objects of `edges` selected by `untracked`, their refcounts, and for each whether
+    the refcount is `unique` (one reference in the heap), measured while `edges` and the
+    returned list hold it (`unique` is calibrated through this function by `_calibrate`)."""
     found = list(compress(edges, untracked))
-    return found, bytes(map(unique.__eq__, map(_getrefcount, found)))
+    rc = list(map(_getrefcount, found))
+    # `is` compares the small ints CPython caches (unique is below 16)
+    return found, bytes(map(is_, rc, repeat(unique))), rc
 
 
 def _calibrate():
@@ -274,7 +275,9 @@ class Walker:
         if sizer is not None:
             f, header = sizer
             try:
-                return array("Q", map(add, map(f, group), repeat(header)))
+                if header:
+                    return array("Q", map(add, map(f, group), repeat(header)))
+                return array("Q", map(f, group))
             except Exception:
                 pass
         try:
@@ -432,7 +435,7 @@ class Walker:
             unlisted, self.unlisted = self.unlisted, []
             self._found(*self._fresh(unlisted, list(map(id, unlisted))), True)
             del unlisted
-        found, single = _untracked(edges, untracked, self.rc_unique)
+        found, single, rc = _untracked(edges, untracked, self.rc_unique)
         edges.clear()
         if not found:
             return
@@ -446,23 +449,38 @@ class Walker:
             new = list(compress(found, single))
             new_ids = list(compress(found_ids, single))
             shared = single.translate(_FLIP)
+            # objects with two references in the heap are met twice: after the second
+            # time they leave `seen`, which so stays small enough to be cached
+            twice = bytes(map(is_, compress(rc, shared), repeat(self.rc_unique + 1)))
             fresh, fresh_ids = self._fresh(list(compress(found, shared)),
-                                           list(compress(found_ids, shared)))
+                                           list(compress(found_ids, shared)), twice)
             new.extend(fresh)
             new_ids.extend(fresh_ids)
             del fresh, fresh_ids
         else:
             new, new_ids = found, found_ids
-        del found, found_ids
+        del found, found_ids, rc
         self._found(new, new_ids)
 
-    def _fresh(self, objs, ids):
+    def _fresh(self, objs, ids, twice=None):
         """Those of `objs` (addresses `ids`) not met before, each once, entered in `seen`;
         returns them and their addresses. The batch is deduplicated in a small table
-        first, so only its distinct addresses are looked up in the big one."""
+        first, so only its distinct addresses are looked up in the big one. `twice` marks
+        the objects known to be met exactly twice (two references, no weakrefs): met the
+        second time, they leave `seen`."""
         batch = dict(zip(ids, objs))
-        fresh_ids = list(set(batch).difference(self.seen))
-        self.seen.update(fresh_ids)
+        fresh = set(batch).difference(self.seen)
+        self.seen.update(fresh)
+        if twice is not None and 1 in twice:
+            second = set(compress(ids, twice))
+            second.difference_update(fresh)
+            if second:
+                second = list(second)
+                self.seen.difference_update(second)
+                # (a weakref may still meet it: then it stays)
+                self.seen.update(compress(second, map(_getweakrefcount,
+                                                      map(batch.__getitem__, second))))
+        fresh_ids = list(fresh)
         return list(map(batch.__getitem__, fresh_ids)), fresh_ids
 
     def _found(self, new, ids, tracked=False):

@@ -133,25 +133,14 @@ pub fn read(data: &[u8]) -> std::result::Result<HeapGraph<'_>, ParseError> {
     }
     let trailer = layout::read_trailer(data)?;
     let dir = layout::read_directory(data, &header)?;
-    let body = &data[..data.len() - layout::TRAILER_SIZE as usize];
     // The checksum runs on a second core while the structure is checked on this one.
     let (crc, graph) = std::thread::scope(|s| {
-        let crc = s.spawn(|| crc32fast::hash(body));
+        let crc = s.spawn(|| check_crc(data, &trailer));
         let graph = build(data, &dir, &trailer);
         (crc.join(), graph)
     });
     let graph = graph?;
-    let crc = crc.map_err(|_| ParseError::at(0, "checksum thread failed"))?;
-    if crc != trailer.crc32 {
-        return Err(ParseError::expected(
-            data.len() as u64 - 8,
-            &format!("CRC-32 {:08x} of the file body", crc),
-            format_args!(
-                "{:08x} in the trailer (the file was altered or damaged)",
-                trailer.crc32
-            ),
-        ));
-    }
+    crc.map_err(|_| ParseError::at(0, "checksum thread failed"))??;
     Ok(graph)
 }
 
