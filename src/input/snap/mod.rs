@@ -40,19 +40,10 @@ pub fn read_any<'a>(
     }
     let trailer = layout::read_trailer(data)?;
     let dir = layout::read_directory(data, &header)?;
-    let n = required(&dir, id::OBJ_ADDR)?.count;
-    let m = required(&dir, id::EDGE_TARGET_ADDR)?.count;
-    if trailer.object_count != n || trailer.edge_count != m {
-        return Err(ParseError::expected(
-            0,
-            &format!("trailer counts {n} objects and {m} edges, as the sections hold"),
-            format_args!("{} and {}", trailer.object_count, trailer.edge_count),
-        ));
-    }
     // The checksum runs on a second core while the file is checked and resolved.
     let (crc, resolved) = std::thread::scope(|s| {
         let crc = s.spawn(|| check_crc(data, &trailer));
-        let resolved = resolve::resolve(data, &dir);
+        let resolved = resolve::resolve(data, &dir, &trailer);
         (crc.join(), resolved)
     });
     crc.map_err(|_| ParseError::at(0, "checksum thread failed"))??;
@@ -148,7 +139,8 @@ fn section(dir: &[Section], sid: u32) -> Option<&Section> {
     dir.iter().find(|s| s.id == sid)
 }
 
-fn required(dir: &[Section], sid: u32) -> std::result::Result<&Section, ParseError> {
+/// The directory entry of a section the file must have.
+pub(super) fn required(dir: &[Section], sid: u32) -> std::result::Result<&Section, ParseError> {
     section(dir, sid).ok_or_else(|| {
         ParseError::expected(layout::HEADER_SIZE, "all required sections", "one missing")
     })

@@ -9,7 +9,7 @@
 //! Every check runs on the file's own bytes, so an error names a byte of the file.
 
 use super::columns::view;
-use super::layout::{self, Section, id};
+use super::layout::{self, Section, Trailer, id};
 use super::validate;
 use crate::error::ParseError;
 use crate::graph::{AllocSites, NONE, flag, kind, root_kind};
@@ -106,12 +106,6 @@ impl AddressMap {
     }
 }
 
-fn section(dir: &[Section], sid: u32) -> Result<&Section, ParseError> {
-    dir.iter().find(|s| s.id == sid).ok_or_else(|| {
-        ParseError::expected(layout::HEADER_SIZE, "all required sections", "one missing")
-    })
-}
-
 fn count_is(s: &Section, want: u64, name: &str) -> Result<(), ParseError> {
     if s.count != want {
         return Err(ParseError::expected(
@@ -123,9 +117,14 @@ fn count_is(s: &Section, want: u64, name: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Check a version-2 file (header, directory and checksum already checked) and build its
-/// resolved columns.
-pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolved), ParseError> {
+/// Check a version-2 file (header and directory already checked; the caller checks the
+/// checksum) and build its resolved columns.
+pub fn resolve<'a>(
+    data: &'a [u8],
+    dir: &[Section],
+    trailer: &Trailer,
+) -> Result<(Views<'a>, Resolved), ParseError> {
+    let section = super::required;
     let meta_s = section(dir, id::META)?;
     let str_off_s = section(dir, id::STR_OFFSETS)?;
     let str_data_s = section(dir, id::STR_DATA)?;
@@ -139,26 +138,12 @@ pub fn resolve<'a>(data: &'a [u8], dir: &[Section]) -> Result<(Views<'a>, Resolv
     let addr_s = section(dir, id::OBJ_ADDR)?;
     let addr: &[u64] = view(data, addr_s)?;
     let n = addr.len() as u64;
-    if n >= NONE as u64 {
-        return Err(ParseError::expected(0, "fewer than 2^32-1 objects", n));
-    }
     let target_s = section(dir, id::EDGE_TARGET_ADDR)?;
     let target: &[u64] = view(data, target_s)?;
     let m = target.len() as u64;
-    for (sid, want, name) in [
-        (id::OBJ_TYPE, n, "OBJ_TYPE"),
-        (id::OBJ_SIZE, n, "OBJ_SIZE"),
-        (id::OBJ_FLAGS, n, "OBJ_FLAGS"),
-        (id::OBJ_REFCOUNT, n, "OBJ_REFCOUNT"),
-        (id::EDGE_COUNTS, n, "EDGE_COUNTS"),
-        (id::EDGE_KIND, m, "EDGE_KIND"),
-        (id::EDGE_LABEL, m, "EDGE_LABEL"),
-        (id::OBJ_TRACEBACK, n, "OBJ_TRACEBACK"),
-    ] {
-        if let Some(s) = dir.iter().find(|s| s.id == sid) {
-            count_is(s, want, name)?;
-        }
-    }
+    validate::counts(dir, n, m, trailer)?;
+    count_is(section(dir, id::OBJ_REFCOUNT)?, n, "OBJ_REFCOUNT")?;
+    count_is(section(dir, id::EDGE_COUNTS)?, n, "EDGE_COUNTS")?;
     let mut meta = validate::meta(view(data, meta_s)?, meta_s, n, m, layout::VERSION_ADDR)?;
     let baseline = meta
         .get("refcount_baseline")
