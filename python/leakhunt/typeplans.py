@@ -218,9 +218,7 @@ class ClassInfo:
         self.getattr_mode = ClassInfo.NO_NAMES
         if self.inline:
             if in_fork_child:
-                desc = lookup_class_attr(mro, "__dict__")
-                if type(desc) is GetSetDescriptorType:
-                    self.dict_getter = desc.__get__
+                self.dict_getter = dict_getter(t)
             else:
                 self.getattr_mode = _getattr_mode(mro)
                 if self.getattr_mode != ClassInfo.NO_NAMES:

@@ -2,7 +2,7 @@
 
 The walker lists every object it found once (`order`, whose positions are the object
 numbers) and the edges in flat arrays whose targets are addresses (`id()`): the reader maps
-them to object numbers (formats/snap.md §3.5), so the walk never looks a GC-tracked object up.
+them to object numbers (formats/snap.md §12), so the walk never looks a GC-tracked object up.
 Objects are processed a chunk at a time, grouped by type, so the frequent types (lists,
 tuples, dicts, instances of one class) are labelled by C-level bulk operations.
 
@@ -26,9 +26,9 @@ from .strings import key_text
 
 CHUNK = 4096         # objects processed between two discovery passes
 
-# The key of an object in the walker's identity map: `object.__hash__` is the object's
-# address rotated right by 4 bits (a bijection on aligned addresses, so unique among live
-# objects), computed in C without calling the object's own __hash__.
+# The key of a closure tuple or cell in the walker's name tables: `object.__hash__` is the
+# object's address rotated right by 4 bits (a bijection on aligned addresses, so unique among
+# live objects), computed in C without calling the object's own __hash__.
 KEY = object.__hash__
 
 _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
@@ -37,18 +37,13 @@ _NONE1 = array("I", [F.NONE])
 _flatten = chain.from_iterable
 _last = itemgetter(-1)
 _getrefcount = sys.getrefcount
-
-
-def _no_weakrefs(o, single):
-    return single and not _getweakrefcount(o)
-
-
 _is_tracked = gc.is_tracked
 _C_METHOD = type(object.__dict__["__sizeof__"])
 try:
     from operator import call as _call       # 3.11+
 except ImportError:
-    _call = None
+    def _call(f, o):
+        return f(o)
 
 _ref_call = P.ReferenceType.__call__
 _func_closure = P.FunctionType.__dict__["__closure__"].__get__
@@ -74,6 +69,10 @@ def _untracked(edges, untracked, unique):
     rc = list(map(_getrefcount, found))
     # `is` compares the small ints CPython caches (unique is below 16)
     return found, bytes(map(is_, rc, repeat(unique))), rc
+
+
+def _no_weakrefs(o, single):
+    return single and not _getweakrefcount(o)
 
 
 def _calibrate():
@@ -102,7 +101,6 @@ class Walker:
         self.tracked = bytearray()     # 1 per GC-tracked object (from the seed)
         self.queue = []           # the seed: gc.get_objects(), processed in order
         self.pending = []         # untracked containers found, to process next
-        self.n_seed = 0
         self.pos = 0
         self.seen = set()         # id() of the untracked objects with >1 reference met
         self.complete = True      # gc.get_objects() lists every tracked object
@@ -148,7 +146,6 @@ class Walker:
         After `gc.freeze()` the frozen objects are GC-tracked but not listed: then every
         listed object is entered in `seen` and tracked edge targets are looked up too."""
         self.queue = objs
-        self.n_seed = len(objs)
         self._closures(objs)
         try:
             self.complete = gc.get_freeze_count() == 0
@@ -356,7 +353,7 @@ class Walker:
         if not group:
             return counts
         if self._layout_fits(group, refs, t, info.layout):
-            check, n, _, kinds, labels = info.layout
+            _, n, _, kinds, labels = info.layout
             self.edges.extend(chain.from_iterable(refs))
             self.kinds.extend(kinds * len(group))
             self.labels.extend(labels * len(group))
@@ -505,12 +502,11 @@ class Walker:
         self.obj_type.fromlist(nums)
         self.counts.frombytes(bytes(4 * k))
         self.tracked.extend(b"\x01" * k if tracked else bytes(k))
+        sizers = list(map(self.atom_sizers.__getitem__, nums))
         try:
-            if _call is None:
-                raise TypeError
-            self.sizes.fromlist(list(map(_call, map(self.atom_sizers.__getitem__, nums), new)))
+            self.sizes.fromlist(list(map(_call, sizers, new)))
         except Exception:
-            self.sizes.fromlist(list(map(_size_or_zero, new)))
+            self.sizes.fromlist(list(map(_size_with, sizers, new)))
 
     def _key_labels(self, keys, labs):
         """Fill the missing key label ids of `labs` (cache misses)."""
@@ -962,6 +958,14 @@ def _sizer(t, plan, sample):
     if type(header) is not int or header < 0:
         return None
     return (f, header)
+
+
+def _size_with(f, o):
+    """`f(o)`, or 0 when it fails."""
+    try:
+        return f(o)
+    except Exception:
+        return 0
 
 
 def _size_or_zero(o):

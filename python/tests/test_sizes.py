@@ -21,8 +21,15 @@ PROGRAM = textwrap.dedent('''
             Sneaky.calls += 1
             return 10 ** 9
 
+    class SneakyInt(int):
+        __slots__ = ()          # no dict, so not a GC object: found untracked, via an edge
+        def __sizeof__(self):
+            Sneaky.calls += 1
+            return 10 ** 9
+
     BIG = array.array("d", [1.0] * 512)
     S = Sneaky()
+    SI = [SneakyInt(7)]
     print(sys.getsizeof(BIG))
     leakhunt.dump(sys.argv[1])
     print(Sneaky.calls)
@@ -46,6 +53,9 @@ class SizesTest(unittest.TestCase):
             sneaky = [snap.size[i] for i in snap.objects_of_type("Sneaky")]
             self.assertEqual(len(sneaky), 1)
             self.assertLess(sneaky[0], 1000)
+            sneaky_int = [snap.size[i] for i in snap.objects_of_type("SneakyInt")]
+            self.assertEqual(len(sneaky_int), 1)
+            self.assertLess(sneaky_int[0], 1000)
 
 
 if __name__ == "__main__":
