@@ -243,10 +243,18 @@ class Recorder(object):
             return None
         seq, path = next_path(self.out)
         label = "%s (#%d)" % (reason, seq)
-        if self.fork and not (reason == "at exit" and sys.version_info >= (3, 12)):
-            ok = self._forked_dump(path, seq, label)
-        else:
-            # 3.12+ refuses fork() during finalisation; at exit a pause costs nothing
+        # 3.12+ refuses fork() once finalisation begins; at exit a pause costs nothing
+        here = not self.fork or (reason == "at exit" and sys.version_info >= (3, 12))
+        if not here:
+            try:
+                ok = self._forked_dump(path, seq, label)
+            except forkdump.ShuttingDown:
+                # an interval or signal snapshot that began as the process started to
+                # exit: the exit hook takes the last snapshot, in-process, right after
+                if reason != "at exit":
+                    return None
+                here = True
+        if here:
             ok = _dump_here_or_fork(path, step=seq, label=label, values=self.values) is not None
         if not ok:
             return None

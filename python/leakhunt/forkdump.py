@@ -51,16 +51,27 @@ def start_child(path, step, label, values):
             "bytes": None, "seconds": None, "_clock": clock}
 
 
+class ShuttingDown(RuntimeError):
+    """os.fork() was refused because the interpreter has begun to exit (3.12+)."""
+
+
 def _fork():
     """os.fork(), without the DeprecationWarning 3.12+ gives when the process has threads
     (the child only walks and writes, then leaves with os._exit): the warning would land in
-    the application's stderr under -W default or -X dev, and in its __warningregistry__."""
+    the application's stderr under -W default or -X dev, and in its __warningregistry__.
+    Raises ShuttingDown once finalisation has begun: 3.12+ refuses fork() from the start
+    of Py_FinalizeEx, before the atexit hooks run."""
     if sys.version_info < (3, 12):
         return os.fork()
     import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return os.fork()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return os.fork()
+    except RuntimeError as e:
+        if "shutdown" in str(e):
+            raise ShuttingDown(str(e))
+        raise
 
 
 def finish(result):
