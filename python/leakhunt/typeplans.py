@@ -187,7 +187,8 @@ class ClassInfo:
     """What the walker needs to label the referents of instances of a Python class."""
 
     __slots__ = ("slots", "has_dict", "inline", "base_kind", "names", "getattr_mode",
-                 "dict_getter", "is_weakref", "simple", "layout", "forward_items")
+                 "dict_getter", "is_weakref", "simple", "layout", "forward_items",
+                 "plain_class_attr")
 
     FAST, GENERIC, NO_NAMES = range(3)
 
@@ -209,6 +210,8 @@ class ClassInfo:
                                       PLAIN)
                 break
         self.is_weakref = has_in_mro(mro, ReferenceType)
+        # `o.__class__` is object's descriptor, so it gives type(o) and runs no user code
+        self.plain_class_attr = lookup_class_attr(mro, "__class__") is _OBJECT_CLASS
         # instances with only attributes and the class as referents take the walker's
         # fast path; `layout` caches the last labelling (see Walker._instance_fast)
         self.simple = not self.slots and self.base_kind == PLAIN and not self.is_weakref
@@ -231,6 +234,9 @@ class ClassInfo:
         new = [k for k in keys if type(k) is str and k not in self.names]
         if new:
             self.names = tuple(self.names) + tuple(_filter_safe(mro, new))
+
+
+_OBJECT_CLASS = object.__dict__["__class__"]
 
 
 def _slot_descriptors(mro):

@@ -15,11 +15,12 @@ graph. No user code runs: see `typeplans` and `strings` for how names are read."
 import gc
 import sys
 from array import array
-from itertools import chain, compress, count, cycle, repeat
-from operator import add, attrgetter, is_, itemgetter
+from itertools import chain, compress, count, cycle, filterfalse, islice, repeat
+from operator import add, attrgetter, eq, is_, itemgetter
 
 from _weakref import getweakrefcount as _getweakrefcount
 
+from . import addresses
 from . import snapformat as F
 from . import typeplans as P
 from .strings import key_text
@@ -33,6 +34,10 @@ KEY = object.__hash__
 
 _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 _KV = bytes((F.DICT_KEY, F.DICT_VALUE))
+# translation tables: byte value -> 1 for the one value named, else 0
+_IS_ONE = bytes(int(k == 1) for k in range(256))
+_IS_TWO = bytes(int(k == 2) for k in range(256))
+_IS_KEY = bytes(int(k == F.DICT_KEY) for k in range(256))
 _NONE1 = array("I", [F.NONE])
 _flatten = chain.from_iterable
 _last = itemgetter(-1)
@@ -71,6 +76,28 @@ def _untracked(edges, untracked, unique):
     return found, bytes(map(is_, rc, repeat(unique))), rc
 
 
+def _and(a, b):
+    """a[i] & b[i] for two equally long byte strings of 0/1."""
+    return (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def _and_not(a, b):
+    """a[i] & ~b[i] for two equally long byte strings of 0/1."""
+    return (int.from_bytes(a, "little") & ~int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def _not_for_str(twice, objs):
+    """`twice` with the marks of str objects cleared: a str may be a key of dicts that
+    share one key table, met more often than its references (see `Walker._discover`)."""
+    strs = bytes(map(is_, map(type, compress(objs, twice)), repeat(str)))
+    if 1 not in strs:
+        return twice
+    out = bytearray(twice)
+    for i in compress(compress(count(), twice), strs):
+        out[i] = 0
+    return bytes(out)
+
+
 def _no_weakrefs(o, single):
     return single and not _getweakrefcount(o)
 
@@ -106,6 +133,19 @@ class Walker:
         self.complete = True      # gc.get_objects() lists every tracked object
         self.unlisted = []        # tracked edge targets it may not list
         self.rc_unique = _calibrate()
+        # refcount (as `_untracked` reports it) -> `_fresh`'s two-reference mark. Above
+        # `rc_unique` it counts one per reference in the heap beyond the first, one when
+        # the object is recorded already (`order` or `pending` holds it) and two per
+        # further meeting in this chunk (`edges` and `found` hold it): +2 is the second
+        # meeting of two when the object is in `seen` (else the first of three); +3 is
+        # both meetings of two when it occurs twice in the chunk (else one of four, or
+        # the second of three)
+        self.two_refs = {self.rc_unique + 2: 1, self.rc_unique + 3: 2}
+        if P.PY313:
+            # 3.13 keeps an instance's values inline when its dict is made, and both
+            # report them: a value is met more often than its references
+            self.two_refs = {}
+        self.seed_dicts = None    # see `_listed_dicts`
         self.edges = []           # edge targets (objects) of the current chunk
         self.edge_addr = array("Q")    # EDGE_TARGET_ADDR
         self.kinds = bytearray()
@@ -121,6 +161,7 @@ class Walker:
         self.class_infos = []     # ClassInfo (INSTANCE plan) or None, per type number
         self.sizers = []          # per type number: (C __sizeof__, header bytes) or None
         self.atom_sizers = []     # per type number: the function that sizes one object
+        self.fixed_sizes = []     # per type number: the size all its objects have, or None
         self.key_sids = {}        # id(dict key) -> string id of its key label
         self.name_sids = {}       # id(str) -> string id of that text (attribute names)
         self.attr_texts = {}      # string id -> candidate attribute name (3.11+ in-process)
@@ -173,7 +214,7 @@ class Walker:
         """The address of a root object, making sure it is an object of the snapshot (a
         GC-tracked one is in the seed; others are added like objects found by an edge)."""
         if not _is_tracked(obj):
-            self._found(*self._fresh([obj], [id(obj)]))
+            self._found(self._fresh([obj], [id(obj)]))
         return id(obj)
 
     def _type_numbers(self, objs):
@@ -207,6 +248,7 @@ class Walker:
         self.sizers.append(sizer)
         self.atom_sizers.append(sizer[0] if sizer is not None and sizer[1] == 0
                                 else _size_or_zero)
+        self.fixed_sizes.append(_fixed_size(t, sizer, sample))
 
     # -- the walk ------------------------------------------------------------------------
 
@@ -256,7 +298,7 @@ class Walker:
         """Append `group` (objects of type number `j`) as records."""
         k = len(group)
         self.order.extend(group)
-        self.addrs.fromlist(list(map(id, group)))
+        addresses.extend(self.addrs, group)
         self.obj_type.extend(array("I", (j,)) * k)
         self.counts.fromlist(counts)
         if tracked is None:
@@ -268,6 +310,9 @@ class Walker:
     def _group_sizes(self, group, j):
         """sys.getsizeof of objects of type number `j`: the type's C `__sizeof__` plus the
         header bytes `sys.getsizeof` adds for that type."""
+        fixed = self.fixed_sizes[j]
+        if fixed is not None:
+            return array("Q", (fixed,)) * len(group)
         sizer = self.sizers[j]
         if sizer is not None:
             f, header = sizer
@@ -352,9 +397,11 @@ class Walker:
             counts = []
         if not group:
             return counts
-        if self._layout_fits(group, refs, t, info.layout):
+        flat = self._layout_fits(group, refs, t, info.layout)
+        if flat is not None:
             _, n, _, kinds, labels = info.layout
-            self.edges.extend(chain.from_iterable(refs))
+            self.edges.extend(flat)
+            del flat
             self.kinds.extend(kinds * len(group))
             self.labels.extend(labels * len(group))
             counts.extend(repeat(n, len(group)))
@@ -365,22 +412,26 @@ class Walker:
 
     @staticmethod
     def _layout_fits(group, refs, t, layout):
+        """The referents of `group` in one list when every instance fits `layout` (the
+        same number of referents, ending with the class; on 3.11+ in-process each one the
+        value the cached attribute names give, the class last), else None."""
         if layout is None:
-            return False
+            return None
         check, n = layout[0], layout[1]
         if check is _FORK_CHECK or set(map(len, refs)) != {n}:
-            return False
-        if not all(map(is_, map(_last, refs), repeat(t))):
-            return False
+            return None
         if check is None:
-            return True
+            if not all(map(is_, map(_last, refs), repeat(t))):
+                return None
+            return list(chain.from_iterable(refs))
         try:
             values = list(map(check, group))
         except Exception:
-            return False
-        mask = cycle((1,) * (n - 1) + (0,))
-        return all(map(is_, chain.from_iterable(values),
-                       compress(chain.from_iterable(refs), mask)))
+            return None
+        flat = list(chain.from_iterable(refs))
+        if all(map(is_, chain.from_iterable(values), flat)):
+            return flat
+        return None
 
     def _instance_one(self, o, t, info, refs):
         """One instance (the labelling of the last one when it fits); returns its edges."""
@@ -423,67 +474,84 @@ class Walker:
         edges = self.edges
         if not edges:
             return
-        ids = list(map(id, edges))
-        self.edge_addr.fromlist(ids)
+        addresses.extend(self.edge_addr, edges)
         untracked = bytes(map(_is_tracked, edges)).translate(_FLIP)
         if not self.complete:
             self.unlisted.extend(compress(edges, untracked.translate(_FLIP)))
         if self.unlisted:
             unlisted, self.unlisted = self.unlisted, []
-            self._found(*self._fresh(unlisted, list(map(id, unlisted))), True)
+            self._found(self._fresh(unlisted, list(map(id, unlisted))), True)
             del unlisted
+        # Dict keys never take the refcount shortcuts: the dicts that share one key table
+        # (instance dicts) all report its keys, which count one reference for all of them.
+        # They are collected first, so every meeting in `rc` still counts two.
+        keyed = None
+        if F.DICT_KEY in self.kinds[-len(edges):]:
+            keys = self.kinds[-len(edges):].translate(_IS_KEY)
+            both = _and(untracked, keys)
+            if 1 in both:
+                keyed = list(compress(edges, both))
+                untracked = _and_not(untracked, keys)
         found, single, rc = _untracked(edges, untracked, self.rc_unique)
         edges.clear()
+        if keyed is not None:
+            found.extend(keyed)
+            single += bytes(len(keyed))
+            rc.extend(repeat(0, len(keyed)))
+            del keyed
         if not found:
             return
-        found_ids = list(compress(ids, untracked))
-        del ids
         if 1 in single and any(map(_getweakrefcount, compress(found, single))):
             # weakly referenced objects are also met through their weakrefs' WEAK edges,
             # which their refcount does not show: they take the looked-up path
             single = bytes(map(_no_weakrefs, found, single))
         if 0 in single:
             new = list(compress(found, single))
-            new_ids = list(compress(found_ids, single))
             shared = single.translate(_FLIP)
-            # objects with two references in the heap are met twice: after the second
-            # time they leave `seen`, which so stays small enough to be cached
-            twice = bytes(map(is_, compress(rc, shared), repeat(self.rc_unique + 1)))
-            fresh, fresh_ids = self._fresh(list(compress(found, shared)),
-                                           list(compress(found_ids, shared)), twice)
-            new.extend(fresh)
-            new_ids.extend(fresh_ids)
-            del fresh, fresh_ids
+            # objects with two references in the heap are met twice: once both
+            # meetings are over they stay out of `seen`, which so stays small enough to
+            # be cached (see `two_refs`)
+            objs = list(compress(found, shared))
+            twice = bytes(map(self.two_refs.get, compress(rc, shared), repeat(0)))
+            del rc
+            if twice.count(0) != len(twice):
+                twice = _not_for_str(twice, objs)
+            del found
+            new.extend(self._fresh(objs, list(map(id, objs)), twice))
+            del objs
         else:
-            new, new_ids = found, found_ids
-        del found, found_ids, rc
-        self._found(new, new_ids)
+            new = found
+            del found, rc
+        self._found(new)
 
     def _fresh(self, objs, ids, twice=None):
-        """Those of `objs` (addresses `ids`) not met before, each once, entered in `seen`;
-        returns them and their addresses. The batch is deduplicated in a small table
+        """Those of `objs` (addresses `ids`) not met before, each once, entered in `seen`.
+        The batch is deduplicated in a small table
         first, so only its distinct addresses are looked up in the big one. `twice` marks
-        the objects known to be met exactly twice (two references, no weakrefs): met the
-        second time, they leave `seen`."""
+        the objects that may have two references in the heap (`two_refs`): 1 the second
+        meeting when in `seen`, 2 both meetings when it occurs twice here. Once both
+        meetings are over, the object is kept out of `seen`."""
         batch = dict(zip(ids, objs))
-        fresh = set(batch).difference(self.seen)
-        self.seen.update(fresh)
-        if twice is not None and 1 in twice:
-            second = set(compress(ids, twice))
-            second.difference_update(fresh)
-            if second:
-                second = list(second)
-                self.seen.difference_update(second)
-                # (a weakref may still meet it: then it stays)
-                self.seen.update(compress(second, map(_getweakrefcount,
-                                                      map(batch.__getitem__, second))))
-        fresh_ids = list(fresh)
-        return list(map(batch.__getitem__, fresh_ids)), fresh_ids
+        seen = self.seen
+        fresh = list(filterfalse(seen.__contains__, batch))
+        if twice is not None and twice.count(0) != len(twice):
+            pairs = sorted(compress(ids, twice.translate(_IS_TWO)))
+            done = set(compress(pairs, map(eq, pairs, islice(pairs, 1, None))))
+            done.update(seen.intersection(compress(ids, twice.translate(_IS_ONE))))
+            seen.difference_update(done)
+            enter = set(fresh)
+            enter.difference_update(done)
+            seen.update(enter)
+            # (a weakref may still meet it: then it stays)
+            done = list(done)
+            seen.update(compress(done, map(_getweakrefcount, map(batch.__getitem__, done))))
+        else:
+            seen.update(fresh)
+        return list(map(batch.__getitem__, fresh))
 
-    def _found(self, new, ids, tracked=False):
-        """Record new objects found through edges (`ids` their addresses; untracked ones,
-        or `tracked` ones gc.get_objects() did not list): atoms now, containers when
-        processed."""
+    def _found(self, new, tracked=False):
+        """Record new objects found through edges (untracked ones, or `tracked` ones
+        gc.get_objects() did not list): atoms now, containers when processed."""
         if not new:
             return
         nums = self._type_numbers(new)
@@ -495,8 +563,7 @@ class Walker:
             keep = bytes(walked).translate(_FLIP)
             new = list(compress(new, keep))
             nums = list(compress(nums, keep))
-            ids = list(compress(ids, keep))
-        self.addrs.fromlist(ids)
+        addresses.extend(self.addrs, new)
         k = len(new)
         self.order.extend(new)
         self.obj_type.fromlist(nums)
@@ -741,11 +808,13 @@ class Walker:
                 check = _FORK_CHECK
             else:
                 texts = [self.attr_texts.get(x) for x in labels[:split]]
-                if info.getattr_mode != P.ClassInfo.FAST or None in texts or not texts:
+                if (info.getattr_mode != P.ClassInfo.FAST or None in texts or not texts
+                        or not info.plain_class_attr):
                     return
-                # the values of those attributes, read in one C call (the generic lookup
-                # only: FAST mode); raises AttributeError when one is missing
-                check = attrgetter(*texts) if len(texts) > 1 else _one_attr(texts[0])
+                # the values of those attributes and the class, read in one C call (the
+                # generic lookup only: FAST mode, and `__class__` is object's); raises
+                # AttributeError when one is missing
+                check = attrgetter(*texts, "__class__")
         info.layout = (check, len(refs), fork_keys, kinds, labels)
 
     def _instance_slow(self, o, t, info, refs, ids, split):
@@ -776,7 +845,7 @@ class Walker:
                 kinds.append(F.OTHER)
                 labels.append(F.NONE)
         if (own_dict is not None and P.PY313 and _is_tracked(own_dict)
-                and (self.complete or id(own_dict) in self.seen)
+                and id(own_dict) in (self._listed_dicts() if self.complete else self.seen)
                 and not any(r is own_dict for r in head)):
             head.append(own_dict)
             kinds.append(F.INSTANCE_DICT)
@@ -808,6 +877,16 @@ class Walker:
             self._emit(head + tail, kinds, labels)
         if info.is_weakref:
             self._weak_edge(o)
+
+    def _listed_dicts(self):
+        """3.13: the addresses of the exact dicts in the seed. Traversal does not report
+        the instance dict while the values are inline, so the walk adds that edge itself,
+        but only to a dict that existed before the walk (not one made to read names)."""
+        if self.seed_dicts is None:
+            queue = self.queue
+            self.seed_dicts = set(map(id, compress(queue, map(is_, map(type, queue),
+                                                              repeat(dict)))))
+        return self.seed_dicts
 
     def _inline_names(self, o, t, info, names):
         """3.11+: names of inline attribute values, into `names`. Returns the instance dict
@@ -914,6 +993,7 @@ class Walker:
         self.queue = []
         self.pending = []
         self.seen = set()
+        self.seed_dicts = None
         self.unlisted = []
         self.closure_names = {}
         self.cell_names = {}
@@ -923,6 +1003,7 @@ class Walker:
         self.type_plans = []
         self.sizers = []
         self.atom_sizers = []
+        self.fixed_sizes = []
         self.by_type = None
 
     def take_types(self):
@@ -960,6 +1041,24 @@ def _sizer(t, plan, sample):
     return (f, header)
 
 
+_OBJECT_SIZEOF = object.__dict__["__sizeof__"]
+_itemsize = type.__dict__["__itemsize__"].__get__
+
+
+def _fixed_size(t, sizer, sample):
+    """The size of every object of type `t` when it is fixed: sized by `object.__sizeof__`
+    (the type's basic size) with no per-item part, else None."""
+    if sizer is None or sizer[0] is not _OBJECT_SIZEOF:
+        return None
+    try:
+        if _itemsize(t) != 0:
+            return None
+        size = sizer[0](sample) + sizer[1]
+    except Exception:
+        return None
+    return size if type(size) is int and size >= 0 else None
+
+
 def _size_with(f, o):
     """`f(o)`, or 0 when it fails."""
     try:
@@ -973,11 +1072,6 @@ def _size_or_zero(o):
         return sys.getsizeof(o)
     except Exception:
         return 0
-
-
-def _one_attr(name):
-    get = attrgetter(name)
-    return lambda o: (get(o),)
 
 
 def _same_keys(d, ns):

@@ -136,6 +136,7 @@ class KnownGraphMixin:
         s = self.snap
         self.assertEqual(len(set(s.addr)), s.n)  # every object once
         self.assertEqual(s.meta["objects"], s.n)
+        self.assertEqual(s.dangling, 0)          # every edge to an object of the file
 
 
 class KnownGraphInProcess(KnownGraphMixin, unittest.TestCase):

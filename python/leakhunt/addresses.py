@@ -1,0 +1,60 @@
+"""Addresses (`id()`) of the items of a list, appended to an array("Q") in one copy.
+
+In CPython a list's item array holds the items' addresses, which is what `id()` returns.
+The walker's lists of objects are its own, so their item arrays can be copied as they are
+(ctypes.string_at, with the GIL held) instead of making one int per item with `id()` and
+converting it back. The list layout is checked on a probe list the first time; when the
+check fails, or ctypes cannot be imported, `id()` is used (same result, slower)."""
+
+import sys
+from array import array
+
+_copy = None         # list -> bytes of its item array, once checked; False: use id()
+
+
+def _checked_copier():
+    """The copier when this interpreter's list layout is the expected one, else False."""
+    try:
+        if sys.implementation.name != "cpython" or array("Q").itemsize != 8:
+            return False
+        import ctypes
+        if ctypes.sizeof(ctypes.c_void_p) != 8:
+            return False
+        # PyListObject: PyVarObject header (PyObject + ob_size), then the item pointer
+        offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
+        pointer_at = ctypes.c_void_p.from_address
+        string_at = ctypes.string_at
+
+        def copy(lst):
+            return string_at(pointer_at(id(lst) + offset).value, 8 * len(lst))
+
+        probe = [object(), None, "probe", 1 << 70, object()]
+        probe.append(probe)
+        if array("Q", copy(probe)).tolist() != list(map(id, probe)):
+            return False
+        return copy
+    except Exception:
+        return False
+
+
+def extend(out, objs):
+    """Append the addresses of the items of list `objs` (owned by the caller: no other
+    thread may change it meanwhile) to array("Q") `out`."""
+    global _copy
+    if not objs:
+        return
+    copy = _copy
+    if copy is None:
+        copy = _copy = _checked_copier()
+    if copy:
+        out.frombytes(copy(objs))
+    else:
+        out.fromlist(list(map(id, objs)))
+
+
+def fast():
+    """Whether the one-copy path is in use."""
+    global _copy
+    if _copy is None:
+        _copy = _checked_copier()
+    return bool(_copy)
