@@ -76,11 +76,6 @@ def _untracked(edges, untracked, unique):
     return found, bytes(map(is_, rc, repeat(unique))), rc
 
 
-def _and(a, b):
-    """a[i] & b[i] for two equally long byte strings of 0/1."""
-    return (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(len(a), "little")
-
-
 def _and_not(a, b):
     """a[i] & ~b[i] for two equally long byte strings of 0/1."""
     return (int.from_bytes(a, "little") & ~int.from_bytes(b, "little")).to_bytes(len(a), "little")
@@ -163,6 +158,7 @@ class Walker:
         self.atom_sizers = []     # per type number: the function that sizes one object
         self.fixed_sizes = []     # per type number: the size all its objects have, or None
         self.key_sids = {}        # id(dict key) -> string id of its key label
+        self.new_keys = []        # keys of this chunk not met as keys before
         self.name_sids = {}       # id(str) -> string id of that text (attribute names)
         self.attr_texts = {}      # string id -> candidate attribute name (3.11+ in-process)
         self.closure_names = {}   # KEY(closure tuple) -> string ids of co_freevars
@@ -484,14 +480,15 @@ class Walker:
             del unlisted
         # Dict keys never take the refcount shortcuts: the dicts that share one key table
         # (instance dicts) all report its keys, which count one reference for all of them.
-        # They are collected first, so every meeting in `rc` still counts two.
+        # A key met as a key before is known (`key_sids`); the others (`new_keys`) are
+        # looked up. They are collected first, so a meeting in `rc` still counts two.
         keyed = None
         if F.DICT_KEY in self.kinds[-len(edges):]:
-            keys = self.kinds[-len(edges):].translate(_IS_KEY)
-            both = _and(untracked, keys)
-            if 1 in both:
-                keyed = list(compress(edges, both))
-                untracked = _and_not(untracked, keys)
+            untracked = _and_not(untracked, self.kinds[-len(edges):].translate(_IS_KEY))
+        if self.new_keys:
+            new_keys, self.new_keys = self.new_keys, []
+            keyed = list(compress(new_keys, bytes(map(_is_tracked, new_keys)).translate(_FLIP)))
+            del new_keys
         found, single, rc = _untracked(edges, untracked, self.rc_unique)
         edges.clear()
         if keyed is not None:
@@ -582,7 +579,10 @@ class Walker:
         for j, sid in enumerate(labs):
             if sid is None:
                 k = keys[j]
-                sid = key_sids[id(k)] = intern(key_text(k))
+                sid = key_sids.get(id(k))
+                if sid is None:
+                    sid = key_sids[id(k)] = intern(key_text(k))
+                    self.new_keys.append(k)
                 labs[j] = sid
         return labs
 
@@ -750,6 +750,7 @@ class Walker:
         sid = self.key_sids.get(id(k))
         if sid is None:
             sid = self.key_sids[id(k)] = self.strings.intern(key_text(k))
+            self.new_keys.append(k)
         return sid
 
     def _instance_slow_path(self, o, t, info, refs):
@@ -992,6 +993,7 @@ class Walker:
         are the only references the walker holds to them)."""
         self.queue = []
         self.pending = []
+        self.new_keys = []
         self.seen = set()
         self.seed_dicts = None
         self.unlisted = []
