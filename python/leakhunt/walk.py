@@ -16,7 +16,7 @@ import gc
 import sys
 from array import array
 from itertools import chain, compress, count, cycle, filterfalse, islice, repeat
-from operator import add, attrgetter, eq, is_, itemgetter
+from operator import add, attrgetter, eq, is_, itemgetter, or_, truth
 
 from _weakref import getweakrefcount as _getweakrefcount
 
@@ -35,8 +35,12 @@ KEY = object.__hash__
 _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 _KV = bytes((F.DICT_KEY, F.DICT_VALUE))
 # translation tables: byte value -> 1 for the one value named, else 0
-_IS_ONE = bytes(int(k == 1) for k in range(256))
-_IS_TWO = bytes(int(k == 2) for k in range(256))
+# `Walker.two_refs` marks and their selectors
+_FIRST_OF_TWO, _SECOND_OF_TWO, _BOTH_OF_TWO = 1, 2, 3
+_IS_UNMARKED = bytes(int(k == 0) for k in range(256))
+_IS_FIRST = bytes(int(k == _FIRST_OF_TWO) for k in range(256))
+_IS_SECOND = bytes(int(k == _SECOND_OF_TWO) for k in range(256))
+_IS_BOTH = bytes(int(k == _BOTH_OF_TWO) for k in range(256))
 _IS_KEY = bytes(int(k == F.DICT_KEY) for k in range(256))
 _NONE1 = array("I", [F.NONE])
 _flatten = chain.from_iterable
@@ -81,14 +85,17 @@ def _and_not(a, b):
     return (int.from_bytes(a, "little") & ~int.from_bytes(b, "little")).to_bytes(len(a), "little")
 
 
-def _not_for_str(twice, objs):
-    """`twice` with the marks of str objects cleared: a str may be a key of dicts that
-    share one key table, met more often than its references (see `Walker._discover`)."""
-    strs = bytes(map(is_, map(type, compress(objs, twice)), repeat(str)))
-    if 1 not in strs:
+def _plain_marks(twice, objs):
+    """`twice` with the marks cleared of strs (a str may be a key of dicts that share one
+    key table, met more often than its references: see `Walker._discover`) and of weakly
+    referenced objects (their weakrefs meet them too)."""
+    marked = list(compress(objs, twice))
+    odd = bytes(map(or_, map(is_, map(type, marked), repeat(str)),
+                    map(truth, map(_getweakrefcount, marked))))
+    if 1 not in odd:
         return twice
     out = bytearray(twice)
-    for i in compress(compress(count(), twice), strs):
+    for i in compress(compress(count(), twice), odd):
         out[i] = 0
     return bytes(out)
 
@@ -130,12 +137,14 @@ class Walker:
         self.rc_unique = _calibrate()
         # refcount (as `_untracked` reports it) -> `_fresh`'s two-reference mark. Above
         # `rc_unique` it counts one per reference in the heap beyond the first, one when
-        # the object is recorded already (`order` or `pending` holds it) and two per
-        # further meeting in this chunk (`edges` and `found` hold it): +2 is the second
-        # meeting of two when the object is in `seen` (else the first of three); +3 is
-        # both meetings of two when it occurs twice in the chunk (else one of four, or
-        # the second of three)
-        self.two_refs = {self.rc_unique + 2: 1, self.rc_unique + 3: 2}
+        # the object is recorded already (`order` or `pending` holds it; a root is held
+        # twice, see `root`) and two per further meeting in this chunk (`edges` and
+        # `found` hold it). +1 is the first meeting of two; +2 the second of two when the
+        # object is in `seen`, else the first of three; +3 both meetings of two when it
+        # occurs twice in the chunk, else one of four or the second of three.
+        u = self.rc_unique
+        self.two_refs = {u + 1: _FIRST_OF_TWO, u + 2: _SECOND_OF_TWO, u + 3: _BOTH_OF_TWO}
+        self.root_objs = []       # untracked roots, held once more than records
         if P.PY313:
             # 3.13 keeps an instance's values inline when its dict is made, and both
             # report them: a value is met more often than its references
@@ -211,6 +220,7 @@ class Walker:
         GC-tracked one is in the seed; others are added like objects found by an edge)."""
         if not _is_tracked(obj):
             self._found(self._fresh([obj], [id(obj)]))
+            self.root_objs.append(obj)
         return id(obj)
 
     def _type_numbers(self, objs):
@@ -512,7 +522,7 @@ class Walker:
             twice = bytes(map(self.two_refs.get, compress(rc, shared), repeat(0)))
             del rc
             if twice.count(0) != len(twice):
-                twice = _not_for_str(twice, objs)
+                twice = _plain_marks(twice, objs)
             del found
             new.extend(self._fresh(objs, list(map(id, objs)), twice))
             del objs
@@ -522,28 +532,55 @@ class Walker:
         self._found(new)
 
     def _fresh(self, objs, ids, twice=None):
-        """Those of `objs` (addresses `ids`) not met before, each once, entered in `seen`.
-        The batch is deduplicated in a small table
-        first, so only its distinct addresses are looked up in the big one. `twice` marks
-        the objects that may have two references in the heap (`two_refs`): 1 the second
-        meeting when in `seen`, 2 both meetings when it occurs twice here. Once both
-        meetings are over, the object is kept out of `seen`."""
+        """Those of `objs` (addresses `ids`) not met before, each once. `twice` marks the
+        objects with two references in the heap (`two_refs`; no str, no weakrefs): those
+        are decided from the mark and, for the second meeting, one look at `seen`, and
+        stay out of `seen` once both meetings are over. The others are looked up."""
+        if twice is None or twice.count(0) == len(twice):
+            return self._looked_up(objs, ids)
+        seen = self.seen
+        new = []
+        # the first of two meetings: new by construction, entered for the second
+        sel = twice.translate(_IS_FIRST)
+        if 1 in sel:
+            new.extend(compress(objs, sel))
+            seen.update(compress(ids, sel))
+        # the second of two (in `seen`: it leaves) or the first of three (new)
+        sel = twice.translate(_IS_SECOND)
+        if 1 in sel:
+            met = list(compress(ids, sel))
+            first = bytes(map(seen.__contains__, met)).translate(_FLIP)
+            seen.difference_update(met)
+            if 1 in first:
+                new.extend(compress(compress(objs, sel), first))
+                seen.update(compress(met, first))
+        # both meetings of two, here: new once, never entered; the others are looked up
+        rest = twice.translate(_IS_UNMARKED)
+        sel = twice.translate(_IS_BOTH)
+        if 1 in sel:
+            met = list(compress(ids, sel))
+            ordered = sorted(met)
+            both = set(compress(ordered, map(eq, ordered, islice(ordered, 1, None))))
+            pair = bytes(map(both.__contains__, met))
+            if 1 in pair:
+                new.extend(dict(zip(compress(met, pair),
+                                    compress(compress(objs, sel), pair))).values())
+            if 0 in pair:
+                rest = bytearray(rest)
+                for i in compress(compress(count(), sel), pair.translate(_FLIP)):
+                    rest[i] = 1
+        if 1 in rest:
+            new.extend(self._looked_up(list(compress(objs, rest)), list(compress(ids, rest))))
+        return new
+
+    def _looked_up(self, objs, ids):
+        """Those of `objs` (addresses `ids`) not in `seen`, each once, entered in `seen`.
+        The batch is deduplicated in a small table first, so only its distinct addresses
+        are looked up in the big one."""
         batch = dict(zip(ids, objs))
         seen = self.seen
         fresh = list(filterfalse(seen.__contains__, batch))
-        if twice is not None and twice.count(0) != len(twice):
-            pairs = sorted(compress(ids, twice.translate(_IS_TWO)))
-            done = set(compress(pairs, map(eq, pairs, islice(pairs, 1, None))))
-            done.update(seen.intersection(compress(ids, twice.translate(_IS_ONE))))
-            seen.difference_update(done)
-            enter = set(fresh)
-            enter.difference_update(done)
-            seen.update(enter)
-            # (a weakref may still meet it: then it stays)
-            done = list(done)
-            seen.update(compress(done, map(_getweakrefcount, map(batch.__getitem__, done))))
-        else:
-            seen.update(fresh)
+        seen.update(fresh)
         return list(map(batch.__getitem__, fresh))
 
     def _found(self, new, tracked=False):
@@ -993,6 +1030,7 @@ class Walker:
         are the only references the walker holds to them)."""
         self.queue = []
         self.pending = []
+        self.root_objs = []
         self.new_keys = []
         self.seen = set()
         self.seed_dicts = None
