@@ -52,6 +52,17 @@ def extend(out, objs):
         out.fromlist(list(map(id, objs)))
 
 
+def ids(objs):
+    """`list(map(id, objs))` for a list `objs` owned by the caller."""
+    global _copy
+    copy = _copy
+    if copy is None:
+        copy = _copy = _checked_copier()
+    if copy and objs:
+        return array("Q", copy(objs)).tolist()
+    return list(map(id, objs))
+
+
 def fast():
     """Whether the one-copy path is in use."""
     global _copy

@@ -129,6 +129,7 @@ class Walker:
         self.sizes = array("Q")        # OBJ_SIZE
         self.tracked = bytearray()     # 1 per GC-tracked object (from the seed)
         self.queue = []           # the seed: gc.get_objects(), processed in order
+        self.queue_types = []     # type() of each, taken once
         self.pending = []         # untracked containers found, to process next
         self.pos = 0
         self.seen = set()         # id() of the untracked objects with >1 reference met
@@ -192,7 +193,8 @@ class Walker:
         After `gc.freeze()` the frozen objects are GC-tracked but not listed: then every
         listed object is entered in `seen` and tracked edge targets are looked up too."""
         self.queue = objs
-        self._closures(objs)
+        self.queue_types = list(map(type, objs))
+        self._closures(objs, self.queue_types)
         try:
             self.complete = gc.get_freeze_count() == 0
         except Exception:
@@ -200,10 +202,10 @@ class Walker:
         if not self.complete:
             self.seen = set(map(id, objs))
 
-    def _closures(self, objs):
+    def _closures(self, objs, types):
         """Free-variable names of every closure tuple and cell, from the functions."""
         ftype = P.FunctionType
-        for f in compress(objs, map(is_, map(type, objs), repeat(ftype))):
+        for f in compress(objs, map(is_, types, repeat(ftype))):
             closure = _func_closure(f)
             if not closure:
                 continue
@@ -223,16 +225,18 @@ class Walker:
             self.root_objs.append(obj)
         return id(obj)
 
-    def _type_numbers(self, objs):
-        """Type numbers of `objs`, registering the types not met before (in order)."""
+    def _type_numbers(self, objs, types=None):
+        """Type numbers of `objs` (of `types` when given), registering the types not met
+        before (in order)."""
+        if types is None:
+            types = list(map(type, objs))
         by_type = self.by_type
         if by_type is not None:
-            nums = list(map(by_type.get, map(type, objs)))
+            nums = list(map(by_type.get, types))
             if None not in nums:
                 return nums
-        nums = list(map(self.type_number.get, map(id, map(type, objs))))
+        nums = list(map(self.type_number.get, map(id, types)))
         if None in nums:
-            types = list(map(type, objs))
             tids = list(map(id, types))
             samples = dict(zip(tids, objs))
             for tid, t in dict(zip(tids, types)).items():
@@ -264,22 +268,24 @@ class Walker:
         queue = self.queue
         while True:
             if self.pending:
-                chunk, tracked = self.pending[-CHUNK:], None
+                chunk, tracked, types = self.pending[-CHUNK:], None, None
                 del self.pending[-CHUNK:]
             elif self.pos < len(queue):
                 chunk, tracked = queue[self.pos:self.pos + CHUNK], 1
+                types = self.queue_types[self.pos:self.pos + CHUNK]
                 self.pos += len(chunk)
             else:
                 break
-            self._chunk(chunk, tracked)
-            del chunk
+            self._chunk(chunk, tracked, types)
+            del chunk, types
             self._discover()
 
-    def _chunk(self, chunk, tracked):
-        """Edges of `chunk`, type by type; its objects become the next records."""
+    def _chunk(self, chunk, tracked, types):
+        """Edges of `chunk` (whose types are `types`, when known), type by type; its objects
+        become the next records."""
         groups = {}
         get = groups.get
-        for o, j in zip(chunk, self._type_numbers(chunk)):
+        for o, j in zip(chunk, self._type_numbers(chunk, types)):
             g = get(j)
             if g is None:
                 groups[j] = [o]
@@ -524,7 +530,7 @@ class Walker:
             if twice.count(0) != len(twice):
                 twice = _plain_marks(twice, objs)
             del found
-            new.extend(self._fresh(objs, list(map(id, objs)), twice))
+            new.extend(self._fresh(objs, addresses.ids(objs), twice))
             del objs
         else:
             new = found
@@ -1029,6 +1035,7 @@ class Walker:
         """Drop every cache that holds application objects (after this `order` and `types`
         are the only references the walker holds to them)."""
         self.queue = []
+        self.queue_types = []
         self.pending = []
         self.root_objs = []
         self.new_keys = []

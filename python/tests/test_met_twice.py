@@ -98,6 +98,8 @@ class Addresses(unittest.TestCase):
         fast = array("Q")
         addresses.extend(fast, objs)
         self.assertEqual(fast.tolist(), [id(o) for o in objs])
+        self.assertEqual(addresses.ids(objs), [id(o) for o in objs])
+        self.assertEqual(addresses.ids([]), [])
         if sys.implementation.name == "cpython" and sys.maxsize > 2 ** 32:
             self.assertTrue(addresses.fast(), "CPython 64-bit takes the one-copy path")
 
