@@ -43,8 +43,10 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     walker.walk()
     walker.finish()
     order, walker.order = walker.order, None
-    n, m = len(order), len(walker.edge_addr)
+    n, m = len(order), walker.edge_count()
     types, type_addr = walker.take_types()
+    cols = walker.columns()
+    del walker
     type_rows = _type_table(types, strings)
     del types
 
@@ -56,15 +58,15 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     sections = [
         (F.SEC_TYPES, type_rows),
         (F.SEC_TYPE_ADDR, type_addr),
-        (F.SEC_OBJ_ADDR, walker.addrs),
-        (F.SEC_OBJ_TYPE, walker.obj_type),
-        (F.SEC_OBJ_SIZE, walker.sizes),
-        (F.SEC_OBJ_FLAGS, walker.tracked),
+        (F.SEC_OBJ_ADDR, cols["addrs"]),
+        (F.SEC_OBJ_TYPE, cols["obj_type"]),
+        (F.SEC_OBJ_SIZE, cols["sizes"]),
+        (F.SEC_OBJ_FLAGS, cols["tracked"]),
         (F.SEC_OBJ_REFCOUNT, rc),
-        (F.SEC_EDGE_COUNTS, walker.counts),
-        (F.SEC_EDGE_TARGET_ADDR, walker.edge_addr),
-        (F.SEC_EDGE_KIND, walker.kinds),
-        (F.SEC_EDGE_LABEL, walker.labels),
+        (F.SEC_EDGE_COUNTS, cols["counts"]),
+        (F.SEC_EDGE_TARGET_ADDR, cols["edge_addr"]),
+        (F.SEC_EDGE_KIND, cols["kinds"]),
+        (F.SEC_EDGE_LABEL, cols["labels"]),
         (F.SEC_ROOTS, root_list.rows),
         (F.SEC_ROOT_ADDR, root_list.addrs),
     ]

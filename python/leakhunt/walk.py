@@ -26,6 +26,9 @@ from . import typeplans as P
 from .strings import key_text
 
 CHUNK = 4096         # objects processed between two discovery passes
+SPILL = 1 << 16      # edges in the current columns before they are put aside
+# the per-object and per-edge columns of the file, kept as pieces (see `Walker._spill`)
+COLUMNS = ("addrs", "obj_type", "counts", "sizes", "tracked", "edge_addr", "kinds", "labels")
 
 # The key of a closure tuple or cell in the walker's name tables: `object.__hash__` is the
 # object's address rotated right by 4 bits (a bijection on aligned addresses, so unique among
@@ -155,6 +158,7 @@ class Walker:
         self.edge_addr = array("Q")    # EDGE_TARGET_ADDR
         self.kinds = bytearray()
         self.labels = array("I")
+        self.spilled = {name: [] for name in COLUMNS}
         # types by number, in order of first appearance among the objects (= TYPES)
         self.type_number = {}     # id(type) -> type number
         # type -> type number: hashing a class runs its metaclass's __hash__, so this is
@@ -279,6 +283,25 @@ class Walker:
             self._chunk(chunk, tracked, types)
             del chunk, types
             self._discover()
+            if len(self.edge_addr) > SPILL:
+                self._spill()
+
+    def _spill(self):
+        """Move the columns filled so far to `spilled` and start empty ones: a column
+        that grows by reallocation is copied again and again once it is large."""
+        for name in COLUMNS:
+            column = getattr(self, name)
+            self.spilled[name].append(column)
+            setattr(self, name, bytearray() if type(column) is bytearray
+                    else array(column.typecode))
+
+    def columns(self):
+        """{column name: its pieces in order} (the writer writes them one after another)."""
+        return {name: self.spilled[name] + [getattr(self, name)] for name in COLUMNS}
+
+    def edge_count(self):
+        """Edges written so far."""
+        return sum(map(len, self.spilled["edge_addr"])) + len(self.edge_addr)
 
     def _chunk(self, chunk, tracked, types):
         """Edges of `chunk` (whose types are `types`, when known), type by type; its objects

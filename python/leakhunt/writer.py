@@ -20,22 +20,24 @@ def _as_bytes(payload):
 
 
 def write_snapshot(path, sections, objects, edges):
-    """Write `sections` ([(section_id, payload)]) to `path`; returns the file size."""
+    """Write `sections` ([(section_id, payload)]; a payload may be a list of pieces written
+    one after another) to `path`; returns the file size."""
     payloads = []
     for sid, payload in sections:
         elem = F.SECTIONS[sid][1]
-        data = _as_bytes(payload)
-        if len(data) % elem:
-            raise ValueError("section %d: %d bytes is not a multiple of %d" % (sid, len(data), elem))
-        payloads.append((sid, elem, data))
+        pieces = [_as_bytes(p) for p in (payload if type(payload) is list else [payload])]
+        size = sum(map(len, pieces))
+        if size % elem:
+            raise ValueError("section %d: %d bytes is not a multiple of %d" % (sid, size, elem))
+        payloads.append((sid, elem, pieces, size))
     pos = F.HEADER_SIZE + F.DIR_ENTRY_SIZE * len(payloads)
     directory = bytearray()
     layout = []
-    for sid, elem, data in payloads:
+    for sid, elem, pieces, size in payloads:
         pos = (pos + 7) & ~7
-        directory += F.DIR_ENTRY_STRUCT.pack(sid, elem, pos, len(data) // elem, len(data))
-        layout.append((pos, data))
-        pos += len(data)
+        directory += F.DIR_ENTRY_STRUCT.pack(sid, elem, pos, size // elem, size)
+        layout.append((pos, pieces))
+        pos += size
     trailer_at = (pos + 7) & ~7
     file_size = trailer_at + F.TRAILER_SIZE
     header = F.HEADER_STRUCT.pack(F.MAGIC, F.VERSION, len(payloads), file_size, F.HEADER_SIZE)
@@ -50,15 +52,16 @@ def write_snapshot(path, sections, objects, edges):
                 f.write(chunk)
                 crc = zlib.crc32(chunk, crc)
                 written += len(chunk)
-            for at, data in layout:
+            for at, pieces in layout:
                 if at > written:
                     pad = bytes(at - written)
                     f.write(pad)
                     crc = zlib.crc32(pad, crc)
                     written = at
-                f.write(data)
-                crc = zlib.crc32(data, crc)
-                written += len(data)
+                for data in pieces:
+                    f.write(data)
+                    crc = zlib.crc32(data, crc)
+                    written += len(data)
             pad = bytes(trailer_at - written)
             f.write(pad)
             crc = zlib.crc32(pad, crc)
