@@ -38,8 +38,11 @@ KEY = object.__hash__
 _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 _KV = bytes((F.DICT_KEY, F.DICT_VALUE))
 # translation tables: byte value -> 1 for the one value named, else 0
-# `Walker.two_refs` marks and their selectors
-_FIRST_OF_TWO, _SECOND_OF_TWO, _BOTH_OF_TWO = 1, 2, 3
+# `Walker.rc_marks` marks and their selectors
+_FIRST_OF_TWO, _SECOND_OF_TWO, _BOTH_OF_TWO, _SINGLE = 1, 2, 3, 4
+_IS_SINGLE = bytes(int(k == _SINGLE) for k in range(256))
+_TWO_REF_MARKS = bytes(k if k in (_FIRST_OF_TWO, _SECOND_OF_TWO, _BOTH_OF_TWO) else 0
+                       for k in range(256))
 _IS_UNMARKED = bytes(int(k == 0) for k in range(256))
 _IS_FIRST = bytes(int(k == _FIRST_OF_TWO) for k in range(256))
 _IS_SECOND = bytes(int(k == _SECOND_OF_TWO) for k in range(256))
@@ -73,14 +76,12 @@ def _none_run(k):
     return _NONE1 * k
 
 
-def _untracked(edges, untracked, unique):
-    """The objects of `edges` selected by `untracked`, their refcounts, and for each whether
-    the refcount is `unique` (one reference in the heap), measured while `edges` and the
-    returned list hold it (`unique` is calibrated through this function by `_calibrate`)."""
+def _untracked(edges, untracked, marks):
+    """The objects of `edges` selected by `untracked` and the mark of each: `marks` maps a
+    refcount, measured while `edges` and the returned list hold the object, to a mark
+    (else 0). The refcounts are calibrated through this function by `_calibrate`."""
     found = list(compress(edges, untracked))
-    rc = list(map(_getrefcount, found))
-    # `is` compares the small ints CPython caches (unique is below 16)
-    return found, bytes(map(is_, rc, repeat(unique))), rc
+    return found, bytes(map(marks.get, map(_getrefcount, found), repeat(0)))
 
 
 def _and_not(a, b):
@@ -114,7 +115,7 @@ def _calibrate():
     edges = list(holder)
     del probe
     for unique in range(1, 16):
-        if _untracked(edges, b"\x01", unique)[1] == b"\x01":
+        if _untracked(edges, b"\x01", {unique: 1})[1] == b"\x01":
             return unique
     return 0
 
@@ -139,20 +140,22 @@ class Walker:
         self.complete = True      # gc.get_objects() lists every tracked object
         self.unlisted = []        # tracked edge targets it may not list
         self.rc_unique = _calibrate()
-        # refcount (as `_untracked` reports it) -> `_fresh`'s two-reference mark. Above
-        # `rc_unique` it counts one per reference in the heap beyond the first, one when
+        # refcount (as `_untracked` reports it) -> its mark: `rc_unique` is one reference
+        # in the heap (new by construction, `_SINGLE`); the rest are `_fresh`'s
+        # two-reference marks. Above `rc_unique` it counts one per reference in the heap beyond the first, one when
         # the object is recorded already (`order` or `pending` holds it; a root is held
         # twice, see `root`) and two per further meeting in this chunk (`edges` and
         # `found` hold it). +1 is the first meeting of two; +2 the second of two when the
         # object is in `seen`, else the first of three; +3 both meetings of two when it
         # occurs twice in the chunk, else one of four or the second of three.
         u = self.rc_unique
-        self.two_refs = {u + 1: _FIRST_OF_TWO, u + 2: _SECOND_OF_TWO, u + 3: _BOTH_OF_TWO}
+        self.rc_marks = {u: _SINGLE, u + 1: _FIRST_OF_TWO, u + 2: _SECOND_OF_TWO,
+                         u + 3: _BOTH_OF_TWO}
         self.root_objs = []       # untracked roots, held once more than records
         if P.PY313:
             # 3.13 keeps an instance's values inline when its dict is made, and both
             # report them: a value is met more often than its references
-            self.two_refs = {}
+            self.rc_marks = {u: _SINGLE}
         self.seed_dicts = None    # see `_listed_dicts`
         self.edges = []           # edge targets (objects) of the current chunk
         self.edge_addr = array("Q")    # EDGE_TARGET_ADDR
@@ -520,7 +523,7 @@ class Walker:
         # Dict keys never take the refcount shortcuts: the dicts that share one key table
         # (instance dicts) all report its keys, which count one reference for all of them.
         # A key met as a key before is known (`key_sids`); the others (`new_keys`) are
-        # looked up. They are collected first, so a meeting in `rc` still counts two.
+        # looked up. They are collected first, so a meeting still adds two to the refcount.
         keyed = None
         if F.DICT_KEY in self.kinds[-len(edges):]:
             untracked = _and_not(untracked, self.kinds[-len(edges):].translate(_IS_KEY))
@@ -528,15 +531,15 @@ class Walker:
             new_keys, self.new_keys = self.new_keys, []
             keyed = list(compress(new_keys, bytes(map(_is_tracked, new_keys)).translate(_FLIP)))
             del new_keys
-        found, single, rc = _untracked(edges, untracked, self.rc_unique)
+        found, marks = _untracked(edges, untracked, self.rc_marks)
         edges.clear()
         if keyed is not None:
             found.extend(keyed)
-            single += bytes(len(keyed))
-            rc.extend(repeat(0, len(keyed)))
+            marks += bytes(len(keyed))
             del keyed
         if not found:
             return
+        single = marks.translate(_IS_SINGLE)
         if 1 in single and any(map(_getweakrefcount, compress(found, single))):
             # weakly referenced objects are also met through their weakrefs' WEAK edges,
             # which their refcount does not show: they take the looked-up path
@@ -546,10 +549,9 @@ class Walker:
             shared = single.translate(_FLIP)
             # objects with two references in the heap are met twice: once both
             # meetings are over they stay out of `seen`, which so stays small enough to
-            # be cached (see `two_refs`)
+            # be cached (see `rc_marks`)
             objs = list(compress(found, shared))
-            twice = bytes(map(self.two_refs.get, compress(rc, shared), repeat(0)))
-            del rc
+            twice = bytes(compress(marks, shared)).translate(_TWO_REF_MARKS)
             if twice.count(0) != len(twice):
                 twice = _plain_marks(twice, objs)
             del found
@@ -557,12 +559,12 @@ class Walker:
             del objs
         else:
             new = found
-            del found, rc
+            del found
         self._found(new)
 
     def _fresh(self, objs, ids, twice=None):
         """Those of `objs` (addresses `ids`) not met before, each once. `twice` marks the
-        objects with two references in the heap (`two_refs`; no str, no weakrefs): those
+        objects with two references in the heap (`rc_marks`; no str, no weakrefs): those
         are decided from the mark and, for the second meeting, one look at `seen`, and
         stay out of `seen` once both meetings are over. The others are looked up."""
         if twice is None or twice.count(0) == len(twice):
