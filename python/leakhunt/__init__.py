@@ -15,7 +15,12 @@ import gc
 import os
 import sys
 
+from . import addresses
 from .dumper import DUMPER_VERSION as __version__, take_snapshot
+
+# ctypes (see `addresses`) is imported now, not at the first dump: on some versions its
+# import leaves a few garbage cycles, which the GC frees long before a snapshot is taken
+addresses.fast()
 
 __all__ = ["dump", "install", "__version__"]
 

@@ -7,8 +7,9 @@ Objects are processed a chunk at a time, grouped by type, so the frequent types 
 tuples, dicts, instances of one class) are labelled by C-level bulk operations.
 
 Untracked objects (str, int, atomic dicts and tuples...) are found through edges: one whose
-refcount shows a single reference in the heap is new by construction; the others are looked
-up in `seen`. The walker's own containers are created after `gc.get_objects()` and are
+refcount shows a single reference in the heap is new by construction, one with two is decided
+from its refcount and one look at `seen` (`rc_marks`); the others are looked up in `seen`.
+Addresses are copied from the walker's lists in one go (`addresses`). The walker's own containers are created after `gc.get_objects()` and are
 referenced only from the dumper's frames, which are never walked, so they stay out of the
 graph. No user code runs: see `typeplans` and `strings` for how names are read."""
 

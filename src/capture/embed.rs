@@ -20,6 +20,7 @@ macro_rules! py {
 /// `tests/capture.rs` checks that each `python/leakhunt/*.py` is listed.
 pub const FILES: &[(&str, &str)] = &[
     py!("leakhunt/__init__.py", "leakhunt/__init__.py"),
+    py!("leakhunt/addresses.py", "leakhunt/addresses.py"),
     py!("leakhunt/allocsites.py", "leakhunt/allocsites.py"),
     py!("leakhunt/capture.py", "leakhunt/capture.py"),
     py!("leakhunt/dumper.py", "leakhunt/dumper.py"),
