@@ -21,6 +21,22 @@ def run_program(path, *args, timeout=120):
                           universal_newlines=True)
 
 
+def dump_of(test, source, fork=False):
+    """Run the program `source` (which dumps to sys.argv[1], in a fork child when a second
+    argument is given) and read its snapshot; `test` asserts that it ran cleanly."""
+    import tempfile
+    from tests.snapread import Snapshot
+    with tempfile.TemporaryDirectory() as tmp:
+        prog = os.path.join(tmp, "program.py")
+        with open(prog, "w") as f:
+            f.write(source)
+        path = os.path.join(tmp, "program.snap")
+        proc = run_program(prog, path, *(["fork"] if fork else []))
+        test.assertEqual(proc.returncode, 0, proc.stderr)
+        test.assertEqual(proc.stderr, "")
+        return Snapshot(path)
+
+
 def attr(snap, i, name):
     """Targets of `i.name`: an ATTRIBUTE edge, or INSTANCE_DICT then DICT_VALUE['name']."""
     out = []

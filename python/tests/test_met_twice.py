@@ -6,7 +6,6 @@ references leave its lookup table only after both meetings; and `addresses` give
 
 import os
 import sys
-import tempfile
 import textwrap
 import unittest
 from array import array
@@ -14,8 +13,7 @@ from array import array
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from leakhunt import addresses  # noqa: E402
 from leakhunt import snapformat as F  # noqa: E402
-from tests.helpers import attr, edges_of_kind, one, run_program  # noqa: E402
-from tests.snapread import Snapshot  # noqa: E402
+from tests.helpers import attr, dump_of, edges_of_kind, one  # noqa: E402
 
 PROGRAM = textwrap.dedent('''
     import sys
@@ -46,19 +44,8 @@ PROGRAM = textwrap.dedent('''
 
 
 class MetTwice(unittest.TestCase):
-    def snapshot(self, fork):
-        with tempfile.TemporaryDirectory() as tmp:
-            prog = os.path.join(tmp, "twice.py")
-            with open(prog, "w") as f:
-                f.write(PROGRAM)
-            path = os.path.join(tmp, "t.snap")
-            proc = run_program(prog, path, *(["fork"] if fork else []))
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertEqual(proc.stderr, "")
-            return Snapshot(path)
-
     def check(self, fork):
-        s = self.snapshot(fork)
+        s = dump_of(self, PROGRAM, fork)
         self.assertEqual(s.duplicates, 0)
         self.assertEqual(s.dangling, 0)
         self.assertEqual(s.meta["objects"], s.n)

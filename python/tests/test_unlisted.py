@@ -9,7 +9,7 @@ import textwrap
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tests.helpers import attr, item, one, run_program  # noqa: E402
+from tests.helpers import attr, dump_of, item, one, run_program  # noqa: E402
 from tests.snapread import Snapshot  # noqa: E402
 
 PROGRAM = textwrap.dedent('''
@@ -29,15 +29,7 @@ PROGRAM = textwrap.dedent('''
 
 class UnlistedTest(unittest.TestCase):
     def check(self, fork):
-        with tempfile.TemporaryDirectory() as tmp:
-            prog = os.path.join(tmp, "frozen.py")
-            with open(prog, "w") as f:
-                f.write(PROGRAM)
-            path = os.path.join(tmp, "f.snap")
-            proc = run_program(prog, path, *(["fork"] if fork else []))
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertEqual(proc.stderr, "")
-            s = Snapshot(path)
+        s = dump_of(self, PROGRAM, fork)
         self.assertEqual(s.dangling, 0)
         self.assertEqual(len(s.objects_of_type("Frozen")), 51)
         main = one(o for o, name, _ in s.roots_of_kind(0) if name == "__main__")
