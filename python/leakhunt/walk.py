@@ -16,7 +16,7 @@ graph. No user code runs: see `typeplans` and `strings` for how names are read."
 import gc
 import sys
 from array import array
-from itertools import chain, compress, count, cycle, filterfalse, islice, repeat
+from itertools import chain, compress, count, filterfalse, islice, repeat
 from operator import add, attrgetter, eq, is_, itemgetter, or_, truth
 
 from _weakref import getweakrefcount as _getweakrefcount
