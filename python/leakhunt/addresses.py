@@ -37,15 +37,20 @@ def _checked_copier():
         return False
 
 
+def _copier():
+    """The one-copy function, checked the first time; False when `id()` must be used."""
+    global _copy
+    if _copy is None:
+        _copy = _checked_copier()
+    return _copy
+
+
 def extend(out, objs):
     """Append the addresses of the items of list `objs` (owned by the caller: no other
     thread may change it meanwhile) to array("Q") `out`."""
-    global _copy
     if not objs:
         return
-    copy = _copy
-    if copy is None:
-        copy = _copy = _checked_copier()
+    copy = _copier()
     if copy:
         out.frombytes(copy(objs))
     else:
@@ -54,18 +59,13 @@ def extend(out, objs):
 
 def ids(objs):
     """`list(map(id, objs))` for a list `objs` owned by the caller."""
-    global _copy
-    copy = _copy
-    if copy is None:
-        copy = _copy = _checked_copier()
+    copy = _copier()
     if copy and objs:
         return array("Q", copy(objs)).tolist()
     return list(map(id, objs))
 
 
 def fast():
-    """Whether the one-copy path is in use."""
-    global _copy
-    if _copy is None:
-        _copy = _checked_copier()
-    return bool(_copy)
+    """Whether the one-copy path is in use (checking it, and importing ctypes, the first
+    time)."""
+    return bool(_copier())

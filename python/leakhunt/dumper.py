@@ -6,7 +6,6 @@ import time
 from array import array
 from itertools import repeat
 
-from . import addresses
 from . import allocsites
 from . import roots as R
 from . import snapformat as F
@@ -24,7 +23,6 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     caller: in fork mode, before forking). Returns the result dict.
 
     The cyclic GC must already be disabled by the caller."""
-    addresses.fast()        # imports ctypes the first time: before the heap is listed
     if in_fork_child:
         _materialise(stacks)
     objs = gc.get_objects()

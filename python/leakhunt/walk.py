@@ -9,9 +9,9 @@ tuples, dicts, instances of one class) are labelled by C-level bulk operations.
 Untracked objects (str, int, atomic dicts and tuples...) are found through edges: one whose
 refcount shows a single reference in the heap is new by construction, one with two is decided
 from its refcount and one look at `seen` (`rc_marks`); the others are looked up in `seen`.
-Addresses are copied from the walker's lists in one go (`addresses`). The walker's own containers are created after `gc.get_objects()` and are
-referenced only from the dumper's frames, which are never walked, so they stay out of the
-graph. No user code runs: see `typeplans` and `strings` for how names are read."""
+Addresses are copied from the walker's lists in one go (`addresses`). The walker's own
+containers are created after `gc.get_objects()` and are referenced only from the dumper's
+frames, which are never walked, so they stay out of the graph. No user code runs: see `typeplans` and `strings` for how names are read."""
 
 import gc
 import sys
@@ -38,8 +38,8 @@ KEY = object.__hash__
 
 _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 _KV = bytes((F.DICT_KEY, F.DICT_VALUE))
-# translation tables: byte value -> 1 for the one value named, else 0
-# `Walker.rc_marks` marks and their selectors
+# `Walker.rc_marks` marks, and translation tables (byte value -> 1 for the value named,
+# else 0; `_TWO_REF_MARKS` keeps only the two-reference marks)
 _FIRST_OF_TWO, _SECOND_OF_TWO, _BOTH_OF_TWO, _SINGLE = 1, 2, 3, 4
 _IS_SINGLE = bytes(int(k == _SINGLE) for k in range(256))
 _TWO_REF_MARKS = bytes(k if k in (_FIRST_OF_TWO, _SECOND_OF_TWO, _BOTH_OF_TWO) else 0
@@ -143,20 +143,20 @@ class Walker:
         self.rc_unique = _calibrate()
         # refcount (as `_untracked` reports it) -> its mark: `rc_unique` is one reference
         # in the heap (new by construction, `_SINGLE`); the rest are `_fresh`'s
-        # two-reference marks. Above `rc_unique` it counts one per reference in the heap beyond the first, one when
-        # the object is recorded already (`order` or `pending` holds it; a root is held
-        # twice, see `root`) and two per further meeting in this chunk (`edges` and
-        # `found` hold it). +1 is the first meeting of two; +2 the second of two when the
+        # two-reference marks. Above `rc_unique` it counts one per reference in the heap
+        # beyond the first, one when the object is recorded already (`order` or `pending`
+        # holds it; a root is held twice, see `root`) and two per further meeting in this
+        # chunk (`edges` and `found` hold it). +1 is the first meeting of two; +2 the second of two when the
         # object is in `seen`, else the first of three; +3 both meetings of two when it
         # occurs twice in the chunk, else one of four or the second of three.
         u = self.rc_unique
         self.rc_marks = {u: _SINGLE, u + 1: _FIRST_OF_TWO, u + 2: _SECOND_OF_TWO,
                          u + 3: _BOTH_OF_TWO}
-        self.root_objs = []       # untracked roots, held once more than records
         if P.PY313:
             # 3.13 keeps an instance's values inline when its dict is made, and both
             # report them: a value is met more often than its references
             self.rc_marks = {u: _SINGLE}
+        self.root_objs = []       # untracked roots, held once more than records
         self.seed_dicts = None    # see `_listed_dicts`
         self.edges = []           # edge targets (objects) of the current chunk
         self.edge_addr = array("Q")    # EDGE_TARGET_ADDR
@@ -526,8 +526,10 @@ class Walker:
         # A key met as a key before is known (`key_sids`); the others (`new_keys`) are
         # looked up. They are collected first, so a meeting still adds two to the refcount.
         keyed = None
-        if F.DICT_KEY in self.kinds[-len(edges):]:
-            untracked = _and_not(untracked, self.kinds[-len(edges):].translate(_IS_KEY))
+        kinds = self.kinds[-len(edges):]
+        if F.DICT_KEY in kinds:
+            untracked = _and_not(untracked, kinds.translate(_IS_KEY))
+        del kinds
         if self.new_keys:
             new_keys, self.new_keys = self.new_keys, []
             keyed = list(compress(new_keys, bytes(map(_is_tracked, new_keys)).translate(_FLIP)))
@@ -953,9 +955,8 @@ class Walker:
         the instance dict while the values are inline, so the walk adds that edge itself,
         but only to a dict that existed before the walk (not one made to read names)."""
         if self.seed_dicts is None:
-            queue = self.queue
-            self.seed_dicts = set(map(id, compress(queue, map(is_, map(type, queue),
-                                                              repeat(dict)))))
+            listed = compress(self.queue, map(is_, self.queue_types, repeat(dict)))
+            self.seed_dicts = set(map(id, listed))
         return self.seed_dicts
 
     def _inline_names(self, o, t, info, names):
