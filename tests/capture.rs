@@ -1,47 +1,17 @@
 //! Capture without touching the code, end to end on real CPythons: `record` (interval and
-//! signal snapshots, exit codes, stdin/stdout, a failing dumper), `attach` (gdb) and
-//! `python-path`. The target is testdata/programs/stdin_leaker.py, driven from stdin; every
+//! signal snapshots, exit codes, stdin/stdout, a failing dumper) and `python-path`
+//! (`attach` is tested in tests/attach.rs). The target is testdata/programs/stdin_leaker.py, driven from stdin; every
 //! wait below is for a file or a line, with a generous guard against hangs (no timing
 //! assertions).
 
 mod common;
 
+use common::target::*;
 use common::*;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const LEAK_CHAIN: &str = "module __main__ -> _REGISTRY (dict) -> [*] (__main__.Request)";
-
-fn leaker() -> PathBuf {
-    testdata("programs/stdin_leaker.py")
-}
-
-/// The top finding's chain for the snapshots in `dir`, as `leakhunt report` gives it (the
-/// registry program's finding must be an unbounded collection).
-fn top_chain(dir: &Path) -> String {
-    let out = leakhunt([
-        "report".as_ref(),
-        dir.as_os_str(),
-        "--format".as_ref(),
-        "json".as_ref(),
-    ]);
-    assert!(
-        out.status.success(),
-        "report {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report json");
-    assert_eq!(v["findings"][0]["kind"], "unbounded_collection", "{v:#}");
-    v["findings"][0]["chain_text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
 
 /// Poll `done` until it holds; panics after two minutes (a hang, not a slow machine).
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -52,112 +22,8 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Sequence numbers of the snapshots in `dir`, ascending.
-fn seqs(dir: &Path) -> Vec<u64> {
-    let mut v: Vec<u64> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let body = name.strip_prefix("snap-")?.strip_suffix(".snap")?;
-            body.split('-').next()?.parse().ok()
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 fn max_seq(dir: &Path) -> u64 {
     seqs(dir).last().copied().unwrap_or(0)
-}
-
-/// A running target: its stdin, its stdout lines, its stderr so far.
-struct Target {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<std::thread::JoinHandle<()>>,
-    /// The Python process's pid (from its first line)
-    pid: i32,
-}
-
-impl Target {
-    fn start(mut cmd: Command) -> Target {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn target");
-        let stdin = child.stdin.take();
-        let (tx, lines) = channel();
-        let out = child.stdout.take().expect("stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let err = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        let stderr_reader = std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(|l| l.ok()) {
-                let mut s = sink.lock().expect("stderr lock");
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        let mut t = Target {
-            child,
-            stdin,
-            lines,
-            stderr,
-            stderr_reader: Some(stderr_reader),
-            pid: 0,
-        };
-        let first = t.line();
-        t.pid = first
-            .strip_prefix("pid ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("first line {first:?}; stderr: {}", t.err()));
-        t
-    }
-
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_else(|_| panic!("no line from the target; stderr: {}", self.err()))
-    }
-
-    /// Send one command and return its answer line.
-    fn send(&mut self, cmd: &str) -> String {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{cmd}").expect("write to target");
-        stdin.flush().expect("flush");
-        self.line()
-    }
-
-    fn err(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    /// Send `exit N` (or close stdin) and wait: the exit status code.
-    fn finish(mut self, cmd: Option<&str>) -> (Option<i32>, String) {
-        if let Some(c) = cmd {
-            let stdin = self.stdin.as_mut().expect("stdin open");
-            writeln!(stdin, "{c}").expect("write to target");
-        }
-        drop(self.stdin.take());
-        let status = self.child.wait().expect("wait");
-        if let Some(r) = self.stderr_reader.take() {
-            let _ = r.join();
-        }
-        (status.code(), self.err())
-    }
 }
 
 fn record_cmd(py: &Path, out: &Path, options: &[&str], program_args: &[&str]) -> Command {
@@ -376,161 +242,6 @@ fn record_survives_a_failing_dumper() {
             failures, 2,
             "{version}: the signal and the exit snapshot: {err}"
         );
-    }
-}
-
-/// Attach to a process that knows nothing of leakhunt, twice, with a leak in between.
-#[test]
-fn attach_twice_finds_the_leak() {
-    for version in ["3.8", "3.11", "3.13"] {
-        let Some(py) = python(version) else { continue };
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let out = tmp.path().join("snaps");
-        let mut cmd = Command::new(&py);
-        cmd.arg(leaker());
-        let mut t = Target::start(cmd);
-        assert_eq!(t.send("leak"), "ok 100");
-        let attach = |t: &Target| {
-            leakhunt([
-                "attach".as_ref(),
-                t.pid.to_string().as_ref(),
-                "--out".as_ref(),
-                out.as_os_str(),
-            ])
-        };
-        let first = attach(&t);
-        let err = String::from_utf8_lossy(&first.stderr).to_string();
-        if err.contains("not permitted") || err.contains("gdb is not installed") {
-            eprintln!("SKIP attach on CPython {version}: {}", err.trim());
-            let _ = t.finish(Some("exit 0"));
-            return;
-        }
-        assert!(first.status.success(), "{version}: {err}");
-        assert_eq!(t.send("leak"), "ok 200", "{version}: the target runs on");
-        let second = attach(&t);
-        assert!(
-            second.status.success(),
-            "{version}: {}",
-            String::from_utf8_lossy(&second.stderr)
-        );
-        let printed = String::from_utf8_lossy(&second.stdout).to_string();
-        assert!(printed.contains("snap-000002-"), "{version}: {printed}");
-        assert_eq!(seqs(&out), [1, 2], "{version}");
-        assert_eq!(t.send("leak"), "ok 300", "{version}");
-        let (code, err) = t.finish(Some("exit 0"));
-        assert_eq!(code, Some(0), "{version}: {err}");
-        assert!(!err.contains("Traceback"), "{version}: {err}");
-        assert_eq!(top_chain(&out), LEAK_CHAIN, "{version}");
-    }
-}
-
-/// While another thread holds the GIL the dump is queued (Py_AddPendingCall) and the main
-/// thread takes it when it next runs Python code: here, when a line arrives on its stdin.
-#[test]
-fn attach_waits_for_a_safe_point() {
-    for version in ["3.8", "3.13"] {
-        let Some(py) = python(version) else { continue };
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let out = tmp.path().join("snaps");
-        let mut cmd = Command::new(&py);
-        cmd.arg(leaker());
-        let mut t = Target::start(cmd);
-        assert_eq!(t.send("leak"), "ok 100");
-        assert_eq!(t.send("spin"), "ok spinning");
-        let mut attach = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
-            .args(["attach", &t.pid.to_string()])
-            .arg("--out")
-            .arg(&out)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("attach");
-        let attach_err = Arc::new(Mutex::new(String::new()));
-        let sink = attach_err.clone();
-        let stderr = attach.stderr.take().expect("stderr");
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(|l| l.ok()) {
-                let mut s = sink.lock().expect("lock");
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        // the main thread stays blocked on stdin (the spinner holds the GIL) until attach
-        // says it queued the dump; then each line wakes it to run Python code
-        let queued = || {
-            attach_err
-                .lock()
-                .expect("lock")
-                .contains("snapshot is queued")
-        };
-        let mut pokes = 0;
-        while attach.try_wait().expect("try_wait").is_none() {
-            if queued() {
-                assert_eq!(t.send("echo poke"), "ok poke");
-                pokes += 1;
-                assert!(pokes < 1200, "{version}: attach never finished");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = reader.join();
-        let o = attach.wait_with_output().expect("attach output");
-        let err = attach_err.lock().expect("lock").clone();
-        if err.contains("not permitted") || err.contains("gdb is not installed") {
-            eprintln!("SKIP attach on CPython {version}: {}", err.trim());
-            let _ = t.finish(Some("exit 0"));
-            return;
-        }
-        assert!(o.status.success(), "{version}: {err}");
-        assert!(err.contains("snapshot is queued"), "{version}: {err}");
-        assert_eq!(seqs(&out), [1], "{version}");
-        let (code, err) = t.finish(Some("exit 0"));
-        assert_eq!(code, Some(0), "{version}: {err}");
-        assert!(!err.contains("Traceback"), "{version}: {err}");
-    }
-}
-
-/// Each way attach cannot work is one line and exit code 2.
-#[test]
-fn attach_refuses_clearly() {
-    let one_line = |o: &std::process::Output, want: &str| {
-        let err = String::from_utf8_lossy(&o.stderr).to_string();
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains(want), "{err}");
-    };
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let o = leakhunt([
-        "attach",
-        "2147480000",
-        "--out",
-        &tmp.path().to_string_lossy(),
-    ]);
-    one_line(&o, "no process 2147480000");
-
-    let mut sleeper = Command::new("sleep").arg("60").spawn().expect("sleep");
-    let o = leakhunt([
-        "attach",
-        &sleeper.id().to_string(),
-        "--out",
-        &tmp.path().to_string_lossy(),
-    ]);
-    let _ = sleeper.kill();
-    let _ = sleeper.wait();
-    one_line(&o, "is not CPython");
-
-    if let Some(py) = python("3.11") {
-        let mut cmd = Command::new(&py);
-        cmd.arg(leaker());
-        let t = Target::start(cmd);
-        let o = Command::new(env!("CARGO_BIN_EXE_leakhunt"))
-            .args(["attach", &t.pid.to_string()])
-            .arg("--out")
-            .arg(tmp.path())
-            .env("PATH", "/nonexistent")
-            .output()
-            .expect("attach");
-        one_line(&o, "gdb is not installed");
-        let _ = t.finish(Some("exit 0"));
     }
 }
 

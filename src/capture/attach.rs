@@ -1,12 +1,15 @@
-//! `leakhunt attach PID`: one or more snapshots of a CPython process that is already running,
-//! injected through gdb (`PyGILState_Ensure`, `PyRun_SimpleString`, `PyGILState_Release`).
+//! `leakhunt attach PID`: one or more snapshots of a CPython process that is already running.
+//! The injection mechanism (leakhunt's own ptrace calls, or gdb) is first proved on a
+//! throwaway process of the same interpreter (`canary`); the target is touched only through
+//! one that passed.
 
+use super::canary::{self, Proof};
+use super::inject::{self, Fail, Route, Via};
 use super::{duration, embed, snapshots};
 use crate::error::{Error, Result};
 use clap::Args;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Arguments of `leakhunt attach`.
@@ -30,14 +33,22 @@ pub struct AttachArgs {
     /// Give up on one snapshot after this long
     #[arg(long, default_value = "10m", value_name = "DURATION")]
     timeout: String,
+    /// The way in: leakhunt's own ptrace calls or gdb (default: the first that passes the canary)
+    #[arg(long, value_enum, value_name = "WAY")]
+    via: Option<Via>,
+    /// Only prove injection on a throwaway copy of the target's interpreter; touch nothing
+    #[arg(long)]
+    dry_run: bool,
 }
 
-/// What /proc says about the target before any debugger touches it.
+/// What /proc says about the target before anything touches it.
 struct Target {
     pid: i32,
     uid: u32,
     gid: u32,
     exe: String,
+    /// The libpython it maps, if any
+    libpython: Option<String>,
 }
 
 /// Take the snapshots; prints each file written. Exit code 0, or an error line.
@@ -45,18 +56,35 @@ pub fn run(a: &AttachArgs) -> Result<i32> {
     let every = duration::seconds("--every", &a.every)?;
     let timeout = Duration::from_secs_f64(duration::seconds("--timeout", &a.timeout)?);
     let target = inspect(a.pid)?;
-    let gdb = find_in_path("gdb").ok_or_else(|| {
-        Error::usage(
-            "attach: gdb is not installed (apt-get install gdb, dnf install gdb, apk add gdb)",
-        )
-    })?;
+    let pydir = embed::python_dir()?;
+    let scratch = pydir.parent().unwrap_or(&pydir).to_path_buf();
+    // the canary's verdict holds for the rest of this command (every --count snapshot)
+    let (via, proof) = prove(&target, a.via, &scratch)?;
+    let proved = format!(
+        "leakhunt: injection via {} proved on a throwaway {} ({} call, canary {:.2} s)",
+        via.name(),
+        target.exe,
+        match proof.route {
+            Route::Direct => "direct",
+            Route::Pending => "queued",
+        },
+        proof.took.as_secs_f64()
+    );
+    if a.dry_run {
+        println!(
+            "{}; process {} was not touched",
+            proved.trim_start_matches("leakhunt: "),
+            a.pid
+        );
+        return Ok(0);
+    }
+    eprintln!("{proved}");
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("leakhunt-attach-{}", a.pid)));
     std::fs::create_dir_all(&out).map_err(|e| Error::file(&out, format!("cannot create: {e}")))?;
     let out = std::fs::canonicalize(&out).map_err(|e| Error::file(&out, e.to_string()))?;
-    let pydir = embed::python_dir()?;
     // SAFETY: getuid has no preconditions.
     let me = unsafe { libc::getuid() };
     if target.uid != me {
@@ -68,7 +96,7 @@ pub fn run(a: &AttachArgs) -> Result<i32> {
         if i > 0 {
             std::thread::sleep(Duration::from_secs_f64(every));
         }
-        let path = one(&gdb, &target, &pydir, &out, !a.no_fork, timeout)?;
+        let path = one(via, &target, &pydir, &scratch, &out, !a.no_fork, timeout)?;
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{}", path.display()).and_then(|_| stdout.flush());
     }
@@ -79,6 +107,41 @@ pub fn run(a: &AttachArgs) -> Result<i32> {
         out.display()
     );
     Ok(0)
+}
+
+/// Run the canary for each way in (or the one asked for) until one passes; when none does,
+/// the one refusal line says what failed, that the target was not touched, and what to do.
+fn prove(t: &Target, asked: Option<Via>, scratch: &Path) -> Result<(Via, Proof)> {
+    let ways = match asked {
+        Some(v) => vec![v],
+        None => vec![Via::Ptrace, Via::Gdb],
+    };
+    let python = canary::interpreter(&t.exe, t.libpython.as_deref())
+        .map_err(|why| refusal(t.pid, &format!("no canary can be run ({why})")))?;
+    let mut failed = Vec::new();
+    for via in ways {
+        match canary::prove(&python, via, scratch) {
+            Ok(proof) => return Ok((via, proof)),
+            Err(why) => failed.push(format!("{}: {why}", via.name())),
+        }
+    }
+    Err(refusal(
+        t.pid,
+        &format!(
+            "injection failed its canary on a throwaway {} ({})",
+            python.display(),
+            failed.join("; ")
+        ),
+    ))
+}
+
+/// "attach: refused, process N was not touched: WHY; instead, ..."
+fn refusal(pid: i32, why: &str) -> Error {
+    Error::usage(format!(
+        "attach: refused, process {pid} was not touched: {why}; instead run the program under \
+         `leakhunt record`, or call `import leakhunt; leakhunt.install(out=...)` in it (its \
+         signal, SIGUSR2 by default, then takes a snapshot), or another debugger (--via)"
+    ))
 }
 
 fn inspect(pid: i32) -> Result<Target> {
@@ -132,7 +195,14 @@ fn inspect(pid: i32) -> Result<Target> {
             "attach: process {pid} runs CPython 3.{minor}; leakhunt supports 3.8-3.13"
         )));
     }
-    Ok(Target { pid, uid, gid, exe })
+    let libpython = lib.map(str::to_string);
+    Ok(Target {
+        pid,
+        uid,
+        gid,
+        exe,
+        libpython,
+    })
 }
 
 fn file_name(p: &str) -> &str {
@@ -187,13 +257,6 @@ fn refused(pid: i32, scope: Option<u32>, root: bool) -> Error {
     Error::usage(format!("attach: not permitted to trace process {pid}{why}"))
 }
 
-fn find_in_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-}
-
 fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
@@ -205,9 +268,10 @@ fn chown(path: &Path, uid: u32, gid: u32) -> Result<()> {
 
 /// One snapshot: inject, then wait for the status line and the file. Returns its path.
 fn one(
-    gdb: &Path,
+    via: Via,
     t: &Target,
     pydir: &Path,
+    scratch: &Path,
     out: &Path,
     fork: bool,
     timeout: Duration,
@@ -220,19 +284,8 @@ fn one(
     let status = out.join(format!(".leakhunt-attach-{seq}.status"));
     let _ = std::fs::remove_file(&status);
     let code = injected_code(pydir, &path, &status, seq, fork)?;
-    let script = pydir
-        .parent()
-        .unwrap_or(pydir)
-        .join(format!("attach-{}-{seq}.gdb", t.pid));
-    std::fs::write(&script, gdb_script(&code))
-        .map_err(|e| Error::file(&script, format!("cannot write: {e}")))?;
-    let log = run_gdb(gdb, t.pid, &script, timeout);
-    let _ = std::fs::remove_file(&script);
-    let log = log?;
-    let pending = log.contains("LEAKHUNT-PENDING");
-    if !pending && !log.contains("LEAKHUNT-DIRECT") {
-        return Err(gdb_failure(t, &log));
-    }
+    let route = inject::run(via, t.pid, &code, scratch, timeout).map_err(|f| failure(t, via, f))?;
+    let pending = route == Route::Pending;
     let line = wait_for_status(t.pid, &status, pending, timeout)?;
     if let Some(child) = line.strip_prefix("started ") {
         let child: i32 = child.trim().parse().unwrap_or(0);
@@ -246,7 +299,29 @@ fn one(
             format!("the dump failed inside process {}: {why}", t.pid),
         ))
     } else {
-        Err(gdb_failure(t, &log))
+        Err(Error::usage(format!(
+            "attach: the dump did not run in process {} ({} reported success, but the \
+             injected code wrote no status)",
+            t.pid,
+            via.name()
+        )))
+    }
+}
+
+/// The one line for an injection into the target that did not happen.
+fn failure(t: &Target, via: Via, f: Fail) -> Error {
+    match f {
+        Fail::NotPermitted => {
+            // SAFETY: geteuid has no preconditions.
+            let root = unsafe { libc::geteuid() } == 0;
+            refused(t.pid, ptrace_scope(), root)
+        }
+        Fail::Gone => Error::usage(format!("attach: process {} exited", t.pid)),
+        Fail::Other(why) => Error::usage(format!(
+            "attach: the dump did not run in process {} ({}: {why})",
+            t.pid,
+            via.name()
+        )),
     }
 }
 
@@ -288,7 +363,7 @@ fn wait_for_status(pid: i32, status: &Path, pending: bool, timeout: Duration) ->
 fn injected_code(pydir: &Path, path: &Path, status: &Path, seq: u64, fork: bool) -> Result<String> {
     let lit = |p: &Path| -> Result<String> {
         p.to_str()
-            .map(py_literal)
+            .map(canary::py_literal)
             .ok_or_else(|| Error::file(p, "attach needs a UTF-8 path"))
     };
     let body = format!(
@@ -317,153 +392,11 @@ fn injected_code(pydir: &Path, path: &Path, status: &Path, seq: u64, fork: bool)
         status = lit(status)?,
         pydir = lit(pydir)?,
         path = lit(path)?,
-        label = py_literal(&format!("attach (#{seq})")),
+        label = canary::py_literal(&format!("attach (#{seq})")),
         fork = if fork { "True" } else { "False" },
     );
     // one expression statement: PyRun_SimpleString binds nothing in __main__
-    Ok(format!("exec({}, {{}})", py_literal(&body)))
-}
-
-/// A Python string literal holding `s`, in printable ASCII only.
-fn py_literal(s: &str) -> String {
-    let mut out = String::from("'");
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            ' '..='~' => out.push(c),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// The gdb commands. The code goes into a fresh mmap'd page (gdb would otherwise call malloc
-/// in the stopped process for a string literal). If no thread holds the GIL, the main thread
-/// takes it and runs the code now; if one does, that thread may be anywhere inside the
-/// interpreter, so the code is queued with Py_AddPendingCall and the main thread runs it at
-/// its next safe point (between two bytecodes, holding the GIL).
-fn gdb_script(code: &str) -> String {
-    let size = (code.len() + 1).div_ceil(4096) * 4096;
-    let c_literal = code.replace('\\', "\\\\").replace('"', "\\\"");
-    format!(
-        "set pagination off\n\
-         set confirm off\n\
-         set unwindonsignal on\n\
-         set $leakhunt_buf = (char *) (void *) mmap((void *) 0, (unsigned long) {size}, (int) 3, (int) 34, (int) -1, (long) 0)\n\
-         set {{char[{n}]}} $leakhunt_buf = \"{c_literal}\"\n\
-         set $leakhunt_held = 0\n\
-         thread apply all set $leakhunt_held = $leakhunt_held + (int) PyGILState_Check()\n\
-         thread 1\n\
-         if $leakhunt_held\n\
-         \x20 echo LEAKHUNT-PENDING\\n\n\
-         \x20 call (int) Py_AddPendingCall((void *) PyRun_SimpleString, (void *) $leakhunt_buf)\n\
-         else\n\
-         \x20 echo LEAKHUNT-DIRECT\\n\n\
-         \x20 set $leakhunt_gil = (int) PyGILState_Ensure()\n\
-         \x20 call (int) PyRun_SimpleString($leakhunt_buf)\n\
-         \x20 call (void) PyGILState_Release($leakhunt_gil)\n\
-         end\n\
-         detach\n\
-         quit\n",
-        n = code.len() + 1,
-    )
-}
-
-fn run_gdb(gdb: &Path, pid: i32, script: &Path, timeout: Duration) -> Result<String> {
-    let mut child = Command::new(gdb)
-        .args(["-nx", "-q", "-batch"])
-        .args(["-iex", "set debuginfod enabled off"])
-        .args(["-p", &pid.to_string()])
-        .arg("-x")
-        .arg(script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::file(gdb, format!("cannot run gdb: {e}")))?;
-    let mut readers = Vec::new();
-    if let Some(mut s) = child.stdout.take() {
-        readers.push(std::thread::spawn(move || {
-            let mut t = String::new();
-            let _ = s.read_to_string(&mut t);
-            t
-        }));
-    }
-    if let Some(mut s) = child.stderr.take() {
-        readers.push(std::thread::spawn(move || {
-            let mut t = String::new();
-            let _ = s.read_to_string(&mut t);
-            t
-        }));
-    }
-    let deadline = Instant::now() + timeout;
-    let mut interrupted = false;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() > deadline => {
-                let id = child.id() as libc::pid_t;
-                // SAFETY: signalling our own child gdb.
-                unsafe {
-                    libc::kill(
-                        id,
-                        if interrupted {
-                            libc::SIGKILL
-                        } else {
-                            libc::SIGINT
-                        },
-                    );
-                }
-                if interrupted {
-                    let _ = child.wait();
-                    return Err(Error::usage(format!(
-                        "attach: gdb did not finish within {:?} on process {pid}",
-                        timeout
-                    )));
-                }
-                interrupted = true;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(Error::file(gdb, e.to_string())),
-        }
-    }
-    Ok(readers
-        .into_iter()
-        .map(|r| r.join().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n"))
-}
-
-/// Why gdb ran but nothing was injected, from its output.
-fn gdb_failure(t: &Target, log: &str) -> Error {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if log.contains("Operation not permitted") {
-        return refused(t.pid, ptrace_scope(), root);
-    }
-    if log.contains("No such process") {
-        return Error::usage(format!("attach: process {} exited", t.pid));
-    }
-    if log.contains("No symbol") {
-        return Error::usage(format!(
-            "attach: gdb found no Python C API in process {} ({}): is it CPython 3.8-3.13?",
-            t.pid, t.exe
-        ));
-    }
-    let last = log
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("no output");
-    Error::usage(format!(
-        "attach: the dump did not run in process {} (gdb said: {})",
-        t.pid,
-        last.trim()
-    ))
+    Ok(format!("exec({}, {{}})", canary::py_literal(&body)))
 }
 
 /// Wait until the fork child of `pid` has renamed its file into place, or died.

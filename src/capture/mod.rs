@@ -3,8 +3,10 @@
 //! dumper. The Python side is `python/leakhunt/capture.py`.
 
 pub mod attach;
+pub mod canary;
 pub mod duration;
 pub mod embed;
+pub mod inject;
 pub mod record;
 pub mod signals;
 

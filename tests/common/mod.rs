@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: running the binary, finding CPythons.
 #![allow(dead_code)]
 
+pub mod target;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
