@@ -163,6 +163,17 @@ fn inspect(pid: i32) -> Result<Target> {
             .unwrap_or(0)
     };
     let (uid, gid) = (field("Uid:"), field("Gid:"));
+    let tracer: u32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    if tracer != 0 {
+        return Err(Error::usage(format!(
+            "attach: process {pid} is already traced by process {tracer} (a debugger or \
+             strace); detach that first"
+        )));
+    }
     let scope = ptrace_scope();
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
