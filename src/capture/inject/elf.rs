@@ -2,8 +2,6 @@
 //! tables (`.dynsym`, then `.symtab`) of the files it has mapped. Reads only; never trusts
 //! the file: every field is bounds-checked, so a strange binary gives "not found".
 
-use std::path::PathBuf;
-
 /// One file-backed mapping of the target.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -57,37 +55,27 @@ pub fn files(maps: &[Mapping]) -> Vec<String> {
 /// Runtime addresses of `names` defined as functions in `path` as mapped by `pid` (`None`
 /// for each name not found there).
 pub fn lookup(pid: i32, maps: &[Mapping], path: &str, names: &[&str]) -> Vec<Option<u64>> {
-    let mut found = vec![None; names.len()];
-    // the target's own view of its files (it may run in another mount namespace)
-    let candidates = [
-        PathBuf::from(format!("/proc/{pid}/root{path}")),
-        path.into(),
-    ];
-    let Some(file) = candidates.iter().find_map(|p| std::fs::File::open(p).ok()) else {
-        return found;
-    };
-    // SAFETY: a read-only private mapping; the bytes are only read through bounds checks,
-    // and a file changed under us gives wrong symbols (then refused by the canary), not UB
-    // in safe code reading a &[u8].
-    let Ok(map) = (unsafe { memmap2::Mmap::map(&file) }) else {
-        return found;
-    };
-    let Some(elf) = Elf::parse(&map) else {
-        return found;
+    // the target's own view of its files (it may run in another mount namespace); read, not
+    // mapped, so a file truncated meanwhile cannot fault leakhunt
+    let image = std::fs::read(format!("/proc/{pid}/root{path}"))
+        .or_else(|_| std::fs::read(path))
+        .unwrap_or_default();
+    addresses(&image, maps, path, names)
+}
+
+/// Runtime addresses of the functions named in `image`, the bytes of the file mapped at
+/// `path` in `maps`; `None` for each one absent, for all when the bytes are not 64-bit ELF.
+pub fn addresses(image: &[u8], maps: &[Mapping], path: &str, names: &[&str]) -> Vec<Option<u64>> {
+    let Some(elf) = Elf::parse(image) else {
+        return vec![None; names.len()];
     };
     let Some(bias) = elf.load_bias(maps, path) else {
-        return found;
+        return vec![None; names.len()];
     };
-    for kind in [SHT_DYNSYM, SHT_SYMTAB] {
-        if found.iter().all(Option::is_some) {
-            break;
-        }
-        elf.functions(kind, names, &mut found);
-    }
-    for a in found.iter_mut() {
-        *a = a.and_then(|v| v.checked_add(bias));
-    }
-    found
+    elf.values(names)
+        .into_iter()
+        .map(|a| a.and_then(|v| v.checked_add(bias)))
+        .collect()
 }
 
 const SHT_SYMTAB: u32 = 2;
@@ -160,6 +148,18 @@ impl<'a> Elf<'a> {
             .filter(|m| m.path == path && m.offset == page_off)
             .min_by_key(|m| m.start)?;
         m.start.checked_sub(vaddr & !(PAGE - 1))
+    }
+
+    /// The symbol values of the functions named, from `.dynsym` then `.symtab`.
+    fn values(&self, names: &[&str]) -> Vec<Option<u64>> {
+        let mut found = vec![None; names.len()];
+        for kind in [SHT_DYNSYM, SHT_SYMTAB] {
+            if found.iter().all(Option::is_some) {
+                break;
+            }
+            self.functions(kind, names, &mut found);
+        }
+        found
     }
 
     /// Fill `found` with the values of defined functions named in `names`, from the symbol
