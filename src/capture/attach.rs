@@ -354,8 +354,9 @@ fn wait_for_status(pid: i32, status: &Path, pending: bool, timeout: Duration) ->
         }
         if !told {
             eprintln!(
-                "leakhunt: a thread of process {pid} holds the GIL: the snapshot is queued \
-                 for the main thread's next Python instruction"
+                "leakhunt: no thread of process {pid} can take the snapshot now (one holds \
+                 the GIL, or every thread waits on a lock): the snapshot is queued for the \
+                 main thread's next Python instruction"
             );
             told = true;
         }

@@ -33,10 +33,13 @@ def main():
         for line in sys.stdin:
             lines.put(line.strip())
             w.send(b"x")
+            if line.strip() == "exit":
+                return
         lines.put("exit")
         w.send(b"x")
 
-    threading.Thread(target=reader, daemon=True).start()
+    reading = threading.Thread(target=reader)
+    reading.start()
     print("pid %d" % os.getpid(), flush=True)
     expected = hashlib.pbkdf2_hmac("sha256", b"password", b"salt", 20000)
     print("ready", flush=True)
@@ -61,6 +64,7 @@ def main():
         while not lines.empty():
             line = lines.get()
             if line == "exit":
+                reading.join()
                 print("bye", flush=True)
                 return
             print("ok %s" % line, flush=True)

@@ -66,10 +66,11 @@ pub fn inject(pid: i32, code: &str, scratch: &Path, timeout: Duration) -> Result
 }
 
 /// The gdb commands. The code goes into a fresh mmap'd page (gdb would otherwise call malloc
-/// in the stopped process for a string literal). If no thread holds the GIL, the main thread
-/// takes it and runs the code now; if one does, that thread may be anywhere inside the
-/// interpreter, so the code is queued with Py_AddPendingCall and the main thread runs it at
-/// its next safe point (between two bytecodes, holding the GIL).
+/// in the stopped process for a string literal). If no thread holds the GIL, a thread that
+/// waits in the kernel for something other than a lock (the main thread first) takes it and
+/// runs the code now: a thread stopped in a futex wait may be inside the GIL's own wait,
+/// which entering again would wedge. Otherwise the code is queued with Py_AddPendingCall and
+/// the main thread runs it at its next safe point (between two bytecodes, holding the GIL).
 fn script_text(code: &str) -> String {
     let size = (code.len() + 1).div_ceil(4096) * 4096;
     let c_literal = code.replace('\\', "\\\\").replace('"', "\\\"");
@@ -81,11 +82,21 @@ fn script_text(code: &str) -> String {
          set {{char[{n}]}} $leakhunt_buf = \"{c_literal}\"\n\
          set $leakhunt_held = 0\n\
          thread apply all set $leakhunt_held = $leakhunt_held + (int) PyGILState_Check()\n\
+         set $leakhunt_pick = 0\n\
+         define leakhunt_consider\n\
+         \x20 if $leakhunt_pick == 0 && (long) $orig_rax >= 0 && (long) $orig_rax != {futex} && (long) $orig_rax != {futex_waitv}\n\
+         \x20   set $leakhunt_pick = $_thread\n\
+         \x20 end\n\
+         end\n\
          thread 1\n\
-         if $leakhunt_held\n\
+         leakhunt_consider\n\
+         thread apply all leakhunt_consider\n\
+         if $leakhunt_held || $leakhunt_pick == 0\n\
+         \x20 thread 1\n\
          \x20 echo LEAKHUNT-PENDING\\n\n\
          \x20 call (int) Py_AddPendingCall((void *) PyRun_SimpleString, (void *) $leakhunt_buf)\n\
          else\n\
+         \x20 eval \"thread %d\", $leakhunt_pick\n\
          \x20 echo LEAKHUNT-DIRECT\\n\n\
          \x20 set $leakhunt_gil = (int) PyGILState_Ensure()\n\
          \x20 call (int) PyRun_SimpleString($leakhunt_buf)\n\
@@ -94,6 +105,8 @@ fn script_text(code: &str) -> String {
          detach\n\
          quit\n",
         n = code.len() + 1,
+        futex = libc::SYS_futex,
+        futex_waitv = libc::SYS_futex_waitv,
     )
 }
 

@@ -97,20 +97,32 @@ fn symbols(pid: i32) -> Result<Symbols, Fail> {
 pub fn inject(pid: i32, code: &str, timeout: Duration) -> Result<Route, Fail> {
     let syms = symbols(pid)?;
     let mut s = Session::attach(pid)?;
-    let main = s.threads.iter().position(|t| t.tid == pid).ok_or_else(|| {
-        Fail::Other(format!(
+    if !s.threads.iter().any(|t| t.tid == pid) {
+        return Err(Fail::Other(format!(
             "the main thread of process {pid} could not be stopped"
-        ))
-    })?;
+        )));
+    }
     let quick = Limit::Abandon(Duration::from_secs(10));
     let mut held = false;
     for i in 0..s.threads.len() {
         held |= s.call(i, syms.check, &[], quick)? as u32 != 0;
     }
+    // The dump runs now only on a thread that waits in the kernel for something other than
+    // a lock: one stopped inside the interpreter's own GIL wait (a futex) would enter it
+    // again and wedge the process. The main thread is preferred.
+    let runner = (!held)
+        .then(|| {
+            let waits = |t: &Thread| waits_outside_locks(&t.regs);
+            let main = s.threads.iter().position(|t| t.tid == pid && waits(t));
+            main.or_else(|| s.threads.iter().position(waits))
+        })
+        .flatten();
+    let keep = runner.unwrap_or_else(|| s.threads.iter().position(|t| t.tid == pid).unwrap_or(0));
     // the others go on: nothing below waits for a thread that is stopped
-    s.release_all_but(main)?;
+    s.release_all_but(keep)?;
+    let me = 0;
     let size = (code.len() as u64 + 1).div_ceil(4096) * 4096;
-    let buf = s.call(main, syms.mmap, &[0, size, 3, 0x22, u64::MAX, 0], quick)?;
+    let buf = s.call(me, syms.mmap, &[0, size, 3, 0x22, u64::MAX, 0], quick)?;
     if buf as i64 <= 0 || buf > u64::MAX - 4096 {
         return Err(Fail::Other(format!(
             "mmap in process {pid} failed ({})",
@@ -120,10 +132,10 @@ pub fn inject(pid: i32, code: &str, timeout: Duration) -> Result<Route, Fail> {
     let mut text = code.as_bytes().to_vec();
     text.push(0);
     s.write(buf, &text)?;
-    let route = if held {
-        let rc = s.call(main, syms.pending, &[syms.run, buf], quick)?;
+    let route = if runner.is_none() {
+        let rc = s.call(me, syms.pending, &[syms.run, buf], quick)?;
         if rc as i32 != 0 {
-            let _ = s.call(main, syms.munmap, &[buf, size], quick);
+            let _ = s.call(me, syms.munmap, &[buf, size], quick);
             return Err(Fail::Other(
                 "the interpreter's queue of pending calls is full".into(),
             ));
@@ -131,14 +143,21 @@ pub fn inject(pid: i32, code: &str, timeout: Duration) -> Result<Route, Fail> {
         // the page stays: the main thread reads the code when it runs the queued call
         Route::Pending
     } else {
-        let state = s.call(main, syms.ensure, &[], Limit::Abandon(timeout))?;
-        s.call(main, syms.run, &[buf], Limit::Wait(timeout))?;
-        s.call(main, syms.release, &[state & 0xffff_ffff], quick)?;
-        s.call(main, syms.munmap, &[buf, size], quick)?;
+        let state = s.call(me, syms.ensure, &[], Limit::Abandon(timeout))?;
+        s.call(me, syms.run, &[buf], Limit::Wait(timeout))?;
+        s.call(me, syms.release, &[state & 0xffff_ffff], quick)?;
+        s.call(me, syms.munmap, &[buf, size], quick)?;
         Route::Direct
     };
     s.finish()?;
     Ok(route)
+}
+
+/// Whether a stopped thread was blocked in a system call other than a futex wait (a lock,
+/// a condition variable: possibly the GIL's).
+fn waits_outside_locks(r: &libc::user_regs_struct) -> bool {
+    let nr = r.orig_rax as i64;
+    nr >= 0 && nr != libc::SYS_futex && nr != libc::SYS_futex_waitv
 }
 
 /// How long a call may take: abandoned after the limit (the thread is stopped and put back
