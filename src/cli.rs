@@ -462,15 +462,42 @@ fn open_inputs(files: &[PathBuf], verb: &str) -> Result<(Vec<Source>, bool)> {
 
 /// Refuse snapshots of different processes.
 fn same_process(files: &[PathBuf], graphs: &[HeapGraph]) -> Result<()> {
-    let pid = |g: &HeapGraph| g.meta.get("pid").and_then(|v| v.as_u64());
-    if let Some(i) = graphs.iter().position(|g| pid(g) != pid(&graphs[0])) {
+    // a pid alone can come back after a restart: its start time tells the two apart
+    let who = |g: &HeapGraph| {
+        (
+            g.meta.get("pid").and_then(|v| v.as_u64()),
+            g.meta
+                .get("process_start")
+                .and_then(|v| v.as_f64())
+                .map(|t| t.round() as i64),
+        )
+    };
+    let first = who(&graphs[0]);
+    if let Some(i) = graphs.iter().position(|g| {
+        let (pid, start) = who(g);
+        pid != first.0 || (start.is_some() && first.1.is_some() && start != first.1)
+    }) {
+        let (pid, _) = who(&graphs[i]);
+        let how = if pid == first.0 {
+            format!(
+                "comes from process {} started at another time than {}'s (the program was \
+                 restarted between them)",
+                pid.unwrap_or(0),
+                files[0].display()
+            )
+        } else {
+            format!(
+                "comes from process {} but {} from process {}",
+                pid.unwrap_or(0),
+                files[0].display(),
+                first.0.unwrap_or(0)
+            )
+        };
         return Err(Error::file(
             &files[i],
             format!(
-                "comes from process {} but {} from process {}: a diff needs snapshots of one process",
-                pid(&graphs[i]).unwrap_or(0),
-                files[0].display(),
-                pid(&graphs[0]).unwrap_or(0)
+                "{how}: a series needs snapshots of one process (analyse each process apart: \
+                 leakhunt report FILE...)"
             ),
         ));
     }

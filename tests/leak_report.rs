@@ -576,3 +576,37 @@ fn heap_and_source_agree_and_raise_confidence() {
         }
     }
 }
+
+/// Snapshots of two processes, or of one pid before and after a restart, are never merged
+/// into one series: one line names the file, and the exit code is 2.
+#[test]
+fn snapshots_of_two_processes_are_refused() {
+    use leakhunt::input::snap::writer::synthetic;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, pid: u64, start: f64| {
+        let mut w = synthetic(200, 7);
+        w.meta.insert("pid".into(), pid.into());
+        w.meta.insert("process_start".into(), start.into());
+        let p = tmp.path().join(name);
+        std::fs::write(&p, w.to_bytes()).expect("write");
+        p.display().to_string()
+    };
+    let a = write("a.snap", 4242, 1_796_000_000.0);
+    let b = write("b.snap", 4242, 1_796_000_000.2);
+    let restarted = write("c.snap", 4242, 1_796_003_600.0);
+    let other = write("d.snap", 777, 1_796_000_000.0);
+    let ok = leakhunt(["report", &a, &b, "--format", "json"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for (file, want) in [(&restarted, "restarted"), (&other, "from process 777")] {
+        let o = leakhunt(["report", &a, &b, file]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(file.as_str()) && err.contains(want), "{err}");
+        assert!(err.contains("analyse each process apart"), "{err}");
+    }
+}

@@ -13,8 +13,10 @@ pub enum Pattern {
     Quadratic,
     /// Each step multiplies the amount by a constant factor.
     Exponential,
-    /// It grew, then stopped: a plateau (a bounded cache, a warm-up).
+    /// It grew, then stopped while the work went on: a plateau (a bounded cache, a warm-up).
     Bounded,
+    /// It grew with the work, then held while the process was idle: nothing gave it back.
+    Held,
     /// No consistent trend.
     Noise,
     /// Only two snapshots: growth is known, its shape is not.
@@ -29,6 +31,7 @@ impl Pattern {
             Pattern::Quadratic => "quadratic",
             Pattern::Exponential => "exponential",
             Pattern::Bounded => "bounded",
+            Pattern::Held => "held",
             Pattern::Noise => "noise",
             Pattern::NeedsThirdSnapshot => "needs_third_snapshot",
         }
@@ -41,6 +44,7 @@ impl Pattern {
             Pattern::Linear
                 | Pattern::Quadratic
                 | Pattern::Exponential
+                | Pattern::Held
                 | Pattern::NeedsThirdSnapshot
         )
     }
@@ -61,6 +65,16 @@ pub struct Growth {
     pub fit: f64,
     /// Bytes the fit adds over the next 1,000,000 units (null when unbounded or not growing).
     pub projected_1m_steps: Option<f64>,
+    /// Bytes added per wall-clock minute while it grew.
+    pub per_minute: Option<f64>,
+    /// Bytes added per CPU-second of the process.
+    pub per_cpu_second: Option<f64>,
+    /// Bytes the fit adds over the next `projection_horizon_seconds` of the same load.
+    pub projected_bytes: Option<f64>,
+    /// How far ahead `projected_bytes` looks: at most ten times the time it was seen growing.
+    pub projection_horizon_seconds: Option<f64>,
+    /// The growth in words, from the wall clock ("grew during 2 min of work, held for 5 min since ...").
+    pub story: Option<String>,
     /// The series: x values.
     pub x: Vec<f64>,
     /// The series: bytes at each snapshot.
@@ -148,6 +162,11 @@ fn fit_series(x: &[f64], bytes: &[f64], objects: &[f64], unit: &'static str) -> 
         unit,
         fit: 0.0,
         projected_1m_steps: None,
+        per_minute: None,
+        per_cpu_second: None,
+        projected_bytes: None,
+        projection_horizon_seconds: None,
+        story: None,
         x: x.to_vec(),
         bytes: bytes.to_vec(),
         objects: objects.to_vec(),

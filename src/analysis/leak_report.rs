@@ -3,9 +3,10 @@
 //! tracemalloc dumps (allocation sites only).
 
 use super::classify::{Verdict, classify};
+use super::clock;
 use super::dominators::{Dominators, SUPER_ROOT, of_heap};
 use super::evidence::Context;
-use super::growth::{Growth, fit};
+use super::growth::Growth;
 use super::identity::match_objects;
 use super::paths::shortest_paths;
 use super::snap_diff::{self, SnapInfo};
@@ -107,21 +108,6 @@ pub fn detection(site: Option<&str>) -> String {
     format!(
         "import tracemalloc\ntracemalloc.start(25)\nbefore = tracemalloc.take_snapshot()\n# ... run the suspected code for a while ...\nafter = tracemalloc.take_snapshot()\nstats = after.compare_to(before, 'lineno'){filter}\nfor s in stats[:10]:\n    print(s)"
     )
-}
-
-/// The x axis of growth fits: steps when every snapshot has one and they increase, else
-/// times, else snapshot numbers.
-pub fn axis(infos: &[SnapInfo]) -> (Vec<f64>, &'static str) {
-    let steps: Option<Vec<f64>> = infos.iter().map(|i| i.step.map(|s| s as f64)).collect();
-    let increasing = |v: &[f64]| v.windows(2).all(|w| w[1] > w[0]);
-    if let Some(s) = steps.filter(|s| increasing(s)) {
-        return (s, "step");
-    }
-    let times: Option<Vec<f64>> = infos.iter().map(|i| i.time).collect();
-    if let Some(t) = times.filter(|t| increasing(t)) {
-        return (t, "second");
-    }
-    ((0..infos.len()).map(|i| i as f64).collect(), "snapshot")
 }
 
 /// Retained bytes and object counts of every object.
@@ -242,6 +228,22 @@ fn retainer_location(g: &HeapGraph, chain_text: &str) -> String {
 /// Build the report from `.snap` snapshots of one process, oldest first.
 pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
     let n = snaps.len();
+    // An older recorder took its exit snapshot after the application's own atexit teardown
+    // (figures closed, registries cleared): it would read as everything let go at once.
+    let last_info = snap_diff::info(&paths[n - 1], snaps[n - 1]);
+    let after_teardown = last_info.reason.is_none()
+        && last_info
+            .label
+            .as_deref()
+            .is_some_and(|l| l.starts_with("at exit"));
+    if after_teardown && n >= 4 {
+        let mut r = from_snaps(&paths[..n - 1], &snaps[..n - 1]);
+        r.notes.push(format!(
+            "{} was taken at exit after the program's own teardown (an older recorder): it was left out",
+            paths[n - 1].display()
+        ));
+        return r;
+    }
     let last = snaps[n - 1];
     let maps: Vec<Vec<u32>> = snaps[..n - 1]
         .iter()
@@ -251,7 +253,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
     let is_new = snap_diff::new_from(&maps[0], (n >= 3).then(|| &maps[n - 2][..]));
     let doms = all_dominators(snaps);
     let d = snap_diff::diff_with(paths, snaps, 0, (&is_new, &maps[0]), &doms[n - 1]);
-    let (x, unit) = axis(&d.snapshots);
+    let axis = clock::axis(&d.snapshots);
     let retained: Vec<(Vec<u64>, Vec<u32>)> = doms
         .iter()
         .zip(snaps)
@@ -272,7 +274,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             bytes.push(b as f64);
             counts.push(c as f64);
         }
-        fit(&x, &bytes, &counts, unit)
+        clock::fit(&axis, &bytes, &counts)
     };
     let ctx = Context::new(last, &is_new, &doms[n - 1], &retained[n - 1].0);
     let slots = growing_slots(snaps, &maps);
@@ -329,7 +331,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             let grown = slot.sizes[n - 1] - slot.sizes[0];
             let bytes: Vec<f64> = slot.sizes.iter().map(|&b| b as f64).collect();
             let ones = vec![1.0; n];
-            let growth = fit(&x, &bytes, &ones, unit);
+            let growth = clock::fit(&axis, &bytes, &ones);
             if !keep(&growth, grown) {
                 dismissed += 1;
                 continue;
@@ -393,7 +395,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         let counts: Vec<f64> = (0..n)
             .map(|k| doms[k].idom.iter().filter(|i| **i == NONE).count() as f64)
             .collect();
-        fit(&x, &bytes, &counts, unit)
+        clock::fit(&axis, &bytes, &counts)
     };
     let gc_enabled = last.meta.get("gc_enabled").and_then(|v| v.as_bool());
     for c in d.cycles.iter().filter(|c| c.status == "garbage") {
@@ -453,6 +455,31 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         notes.push(
             "two snapshots show what grew but not how: take a third to tell linear from bounded growth and to drop churn".into(),
         );
+    }
+    let thinned = d
+        .snapshots
+        .iter()
+        .filter_map(|i| i.thinned)
+        .max()
+        .unwrap_or(0);
+    if thinned > 0 {
+        notes.push(format!(
+            "ran on a thinned series: rotation deleted {thinned} snapshots between the baseline and the newest ones (--keep, --max-disk); the fit uses those left"
+        ));
+    }
+    let recorded = d.snapshots.iter().any(|i| {
+        i.reason.is_some()
+            || i.label.as_deref().is_some_and(|l| {
+                ["interval (#", "signal ", "at exit", "attach (#"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+    });
+    if n >= 3 && recorded && axis.unit != "cpu_second" {
+        notes.push(format!(
+            "the snapshots carry no CPU time (an older leakhunt recorded them): growth is fitted against {}s, so memory that grew under load and held once the load stopped can read as a plateau",
+            axis.unit
+        ));
     }
     if last.alloc.is_none() {
         notes.push(

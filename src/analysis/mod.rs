@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod classify;
+pub mod clock;
 pub mod cycles;
 pub mod dominators;
 pub mod evidence;

@@ -28,6 +28,18 @@ pub struct SnapInfo {
     pub time: Option<f64>,
     /// The dumper's label, if given.
     pub label: Option<String>,
+    /// The process's CPU time (user + system seconds) when the snapshot was taken.
+    pub cpu_seconds: Option<f64>,
+    /// Why it was taken: `interval`, `signal`, `exit`, `attach` or `dump`.
+    pub reason: Option<String>,
+    /// Whether it is the snapshot taken as the process exited.
+    pub exit: bool,
+    /// The process it was taken in.
+    pub pid: Option<i64>,
+    /// When that process started (Unix seconds).
+    pub process_start: Option<f64>,
+    /// Snapshots of this series deleted by rotation before this one was written.
+    pub thinned: Option<u64>,
 }
 
 /// How one type changed from the first snapshot to the last.
@@ -129,6 +141,20 @@ pub fn info(path: &std::path::Path, g: &HeapGraph) -> SnapInfo {
             .get("label")
             .and_then(|v| v.as_str())
             .map(str::to_string),
+        cpu_seconds: g.meta.get("cpu_seconds").and_then(|v| v.as_f64()),
+        reason: g
+            .meta
+            .get("reason")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        exit: g
+            .meta
+            .get("exit")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        pid: g.meta.get("pid").and_then(|v| v.as_i64()),
+        process_start: g.meta.get("process_start").and_then(|v| v.as_f64()),
+        thinned: g.meta.get("thinned").and_then(|v| v.as_u64()),
     }
 }
 

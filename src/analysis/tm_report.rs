@@ -3,8 +3,8 @@
 //! the allocating file and its source line only, with less confidence than from a `.snap`.
 
 use super::classify::Verdict;
-use super::growth::fit;
-use super::leak_report::{LeakReport, NOISE_FLOOR_BYTES, Subject, axis, finding};
+use super::clock;
+use super::leak_report::{LeakReport, NOISE_FLOOR_BYTES, Subject, finding};
 use super::snap_diff::SnapInfo;
 use super::tm_compare::{self, Catalog, GroupBy, GroupOptions};
 use super::tm_filter::TraceFilter;
@@ -141,9 +141,15 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBu
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map(|d| d.as_secs_f64()),
             label: None,
+            cpu_seconds: None,
+            reason: None,
+            exit: false,
+            pid: None,
+            process_start: None,
+            thinned: None,
         })
         .collect();
-    let (x, unit) = axis(&infos);
+    let axis = clock::axis(&infos);
     let keys = catalog.key_count(GroupBy::Lineno);
     let mut findings = Vec::new();
     let mut dismissed = 0;
@@ -160,7 +166,7 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBu
         if grown < NOISE_FLOOR_BYTES as f64 {
             continue;
         }
-        let growth = fit(&x, &bytes, &counts, unit);
+        let growth = clock::fit(&axis, &bytes, &counts);
         if n >= 3 && !growth.pattern.is_growing() {
             dismissed += 1;
             continue;

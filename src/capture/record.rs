@@ -22,9 +22,13 @@ pub struct RecordArgs {
     /// Walk the heap in the target itself instead of a forked child (longer pauses)
     #[arg(long)]
     no_fork: bool,
-    /// Keep only the newest N snapshots; 0 keeps all
+    /// Keep at most N snapshots: the first (the baseline), the newest, and the middle thinned
+    /// evenly; 0 keeps all
     #[arg(long, default_value_t = 10, value_name = "N")]
     keep: u32,
+    /// Thin the series the same way until its snapshots fit in SIZE (`500MB`, `2GiB`)
+    #[arg(long, value_name = "SIZE")]
+    max_disk: Option<String>,
     /// The signal that asks for one snapshot now ("none" for no handler)
     #[arg(long, default_value = "SIGUSR2", value_name = "SIGNAL")]
     signal: String,
@@ -61,6 +65,14 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
             .map(|(name, _)| name.to_string())
             .unwrap_or_default()
     };
+    let max_disk = match &a.max_disk {
+        Some(text) => Some(crate::text::parse_size(text).ok_or_else(|| {
+            Error::usage(format!(
+                "--max-disk: expected a size such as 500MB or 2GiB, found {text:?}"
+            ))
+        })?),
+        None => None,
+    };
     let out = match &a.out {
         Some(o) => o.clone(),
         None => PathBuf::from(format!("leakhunt-{}", stamp())),
@@ -87,6 +99,10 @@ pub fn run(a: &RecordArgs) -> Result<i32> {
             if a.no_exit_snapshot { "0" } else { "1" },
         )
         .env_remove("LEAKHUNT_OWNER");
+    match max_disk {
+        Some(bytes) => cmd.env("LEAKHUNT_MAX_DISK", bytes.to_string()),
+        None => cmd.env_remove("LEAKHUNT_MAX_DISK"),
+    };
     match a.tracemalloc {
         Some(n) => cmd.env("LEAKHUNT_TRACEMALLOC", n.to_string()),
         None => cmd.env_remove("LEAKHUNT_TRACEMALLOC"),

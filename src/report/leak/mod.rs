@@ -8,33 +8,62 @@ pub mod table;
 use crate::analysis::growth::Growth;
 use crate::text::size;
 
-/// "~96.0 KiB per step" (or per second / per snapshot).
-pub fn rate(g: &Growth) -> String {
-    let b = g.bytes_per_step;
-    let magnitude = if b.abs() >= 1.0 {
+fn amount(b: f64) -> String {
+    if b.abs() >= 1.0 {
         size(b.round() as i64, false)
     } else {
         format!("{b:.2} B")
-    };
-    format!("~{magnitude} per {}", g.unit)
+    }
 }
 
-/// The projection over 1,000,000 units, or why there is none.
+/// "~96.0 KiB per minute" while it grew (from wall time), else per step / second / snapshot.
+pub fn rate(g: &Growth) -> String {
+    if g.unit == "step" {
+        let per_step = format!("~{} per step", amount(g.bytes_per_step));
+        return match g.per_minute {
+            Some(m) => format!("{per_step} (~{} per minute)", amount(m)),
+            None => per_step,
+        };
+    }
+    match (g.per_minute, g.per_cpu_second) {
+        (Some(m), Some(c)) => format!("~{} per minute (~{} per CPU-second)", amount(m), amount(c)),
+        (Some(m), None) => format!("~{} per minute", amount(m)),
+        _ => format!(
+            "~{} per {}",
+            amount(g.bytes_per_step),
+            g.unit.replace('_', "-")
+        ),
+    }
+}
+
+/// The projection over a horizon the evidence carries, or why there is none.
 pub fn projection(g: &Growth) -> String {
-    match g.projected_1m_steps {
-        Some(p) => format!(
+    use crate::analysis::clock::duration;
+    use crate::analysis::growth::Pattern;
+    let story = g.story.as_ref().map_or(String::new(), |s| format!("{s}; "));
+    let ahead = match (
+        g.projected_bytes,
+        g.projection_horizon_seconds,
+        g.projected_1m_steps,
+    ) {
+        (Some(p), Some(h), _) => format!(
+            "at this rate, {} over the next {} of this load",
+            size(p as i64, true),
+            duration(h)
+        ),
+        (_, _, Some(p)) => format!(
             "{} over the next 1,000,000 {}s",
             size(p as i64, true),
             g.unit
         ),
-        None if g.pattern == crate::analysis::growth::Pattern::Exponential => {
-            "unbounded: it multiplies every step".to_string()
+        _ if g.pattern == Pattern::Exponential => "unbounded: it multiplies every step".into(),
+        _ if g.unit == "snapshot" => "no projection: the snapshots carry no step or time".into(),
+        _ if g.pattern.is_growing() => {
+            "no projection: the fit is too poor or the growth was seen too briefly".into()
         }
-        None if g.unit == "snapshot" => {
-            "no projection: the snapshots carry no step or time".to_string()
-        }
-        None => "no further growth expected".to_string(),
-    }
+        _ => "no further growth expected".into(),
+    };
+    format!("{story}{ahead}")
 }
 
 /// Growth pattern with its fit quality, `linear (r² 0.99, 3 snapshots)`.
