@@ -16,7 +16,8 @@ import os
 import sys
 
 from . import addresses
-from .dumper import DUMPER_VERSION as __version__, take_snapshot
+from .dumper import DUMPER_VERSION as __version__
+from .dumper import count_own_cpu, process_meta, take_snapshot, thread_cpu
 
 # ctypes (see `addresses`) is imported now, not at the first dump: on some versions its
 # import leaves a few garbage cycles, which the GC frees long before a snapshot is taken
@@ -38,14 +39,22 @@ def dump(path, step=None, label=None, fork=False, values=False, wait=False):
     Returns a dict {path, objects, edges, bytes, seconds, ...} (fork mode without wait:
     objects/edges/bytes/seconds are None, plus pid, pause_ms, fork_ms), or None on failure.
     """
+    return _dump(path, step, label, fork, values, wait, None)
+
+
+def _dump(path, step, label, fork, values, wait, meta):
+    """dump(), with `meta`: the process's META fields (`dumper.process_meta`) taken by the
+    caller, or None for a plain dump (reason "dump", taken now)."""
     try:
         path = os.fsdecode(os.fspath(path))
+        if meta is None:
+            meta = process_meta("dump")
         if fork:
             if not hasattr(os, "fork"):
                 raise OSError("fork=True needs os.fork (POSIX)")
             from .forkdump import dump_forked
-            return dump_forked(path, step, label, values, wait)
-        return _dump_here(path, step, label, values)
+            return dump_forked(path, step, label, values, wait, meta)
+        return _dump_here(path, step, label, values, meta)
     except KeyboardInterrupt:
         raise
     except BaseException as e:
@@ -66,13 +75,16 @@ def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None
                     keep=keep, at_exit=at_exit, values=values)
 
 
-def _dump_here(path, step, label, values):
+def _dump_here(path, step, label, values, meta):
     from .roots import thread_stacks
+    cpu = thread_cpu()
     gc_was = gc.isenabled()
     gc.disable()
     try:
-        return take_snapshot(path, step, label, values, thread_stacks(), False,
-                             {"fork": False, "pid": os.getpid(), "gc_enabled": gc_was})
+        # one dict, dropped from the walk as the dumper's own
+        meta.update(fork=False, pid=os.getpid(), gc_enabled=gc_was)
+        return take_snapshot(path, step, label, values, thread_stacks(), False, meta)
     finally:
         if gc_was:
             gc.enable()
+        count_own_cpu(cpu)

@@ -1,6 +1,7 @@
 """One snapshot, taken in this process: walk, roots, tables, write (formats/snap.md)."""
 
 import gc
+import os
 import sys
 import time
 from array import array
@@ -16,6 +17,119 @@ from .walk import Walker
 from .writer import write_snapshot
 
 DUMPER_VERSION = "0.1.0"
+
+# when the package was imported: the process start time where /proc cannot tell it
+_IMPORTED = (os.getpid(), time.time())
+_START = [None, None, None]     # pid, process start (epoch seconds), source
+_OWN_CPU = [0.0]                # CPU seconds this process spent in leakhunt's own dumps
+
+def process_meta(reason, exit=False):
+    """The META fields that describe the target process at the moment of the snapshot
+    (formats/snap.md §3.1); `reason`: "interval", "signal", "exit", "attach" or "dump".
+    Called in the target itself: in fork mode in the parent before forking, because the
+    child's clocks are not the target's."""
+    meta = {
+        "reason": reason,
+        "exit": bool(exit),
+        "pid": os.getpid(),
+        "cpu_seconds": round(_process_cpu(), 6),
+        "dumper_cpu_seconds": round(_OWN_CPU[0], 6),
+        "monotonic": time.monotonic(),
+        "gc_collections": _gc_collections(),
+    }
+    start, source = process_start()
+    if start is not None:
+        meta["process_start"] = start
+        meta["process_start_source"] = source
+    return meta
+
+
+def _process_cpu():
+    """User + system CPU seconds of the whole process: os.times() at the resolution of
+    CLOCK_PROCESS_CPUTIME_ID where there is one."""
+    try:
+        return time.process_time()
+    except Exception:
+        t = os.times()
+        return t[0] + t[1]
+
+
+def _gc_collections():
+    try:
+        return sum(int(g.get("collections", 0)) for g in gc.get_stats())
+    except Exception:
+        return None
+
+
+def process_start():
+    """(epoch seconds, "proc") from /proc/self/stat, else (import time, "import") in the
+    process that imported leakhunt, else (None, None). Computed once per process, so every
+    snapshot of one process carries the same value."""
+    pid = os.getpid()
+    if _START[0] != pid:
+        start, source = _proc_start(), "proc"
+        if start is None:
+            start, source = (_IMPORTED[1], "import") if _IMPORTED[0] == pid else (None, None)
+        _START[:] = [pid, start, source]
+    return _START[1], _START[2]
+
+
+def _proc_start():
+    """Linux: boot time + field 22 (starttime, clock ticks after boot) of /proc/self/stat.
+    Read with os calls (no `open`, which the application may have wrapped)."""
+    try:
+        fd = os.open("/proc/self/stat", os.O_RDONLY)
+        try:
+            data = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        # the command name (field 2) is in parentheses and may hold spaces and ')'
+        ticks = int(data[data.rindex(b")") + 2:].split()[19])
+        hz = os.sysconf("SC_CLK_TCK")
+        boot = _boot_time()
+        if boot is None or hz <= 0:
+            return None
+        return round(boot + ticks / hz, 3)
+    except Exception:
+        return None
+
+
+def _boot_time():
+    """Epoch seconds of the boot: CLOCK_REALTIME - CLOCK_BOOTTIME (the clock starttime is
+    counted in), else /proc/stat `btime` (whole seconds)."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        try:
+            return time.time() - time.clock_gettime(boottime)
+        except OSError:
+            pass
+    fd = os.open("/proc/stat", os.O_RDONLY)
+    try:
+        data = b""
+        while len(data) < (4 << 20):
+            more = os.read(fd, 1 << 16)
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
+    for line in data.splitlines():
+        if line.startswith(b"btime "):
+            return float(line.split()[1])
+    return None
+
+
+thread_cpu = getattr(time, "thread_time", time.process_time)
+
+
+def count_own_cpu(since):
+    """Count the calling thread's CPU time since `thread_cpu()` was `since` as leakhunt's
+    own (META `dumper_cpu_seconds`), so a reader can tell the application's work from the
+    dumps'."""
+    try:
+        _OWN_CPU[0] += max(0.0, thread_cpu() - since)
+    except Exception:
+        pass
 
 
 def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):

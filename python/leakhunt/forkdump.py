@@ -13,13 +13,13 @@ import time
 
 from . import roots as R
 from . import snapformat as F
-from .dumper import take_snapshot
+from .dumper import count_own_cpu, process_meta, take_snapshot, thread_cpu
 
 
-def dump_forked(path, step, label, values, wait):
+def dump_forked(path, step, label, values, wait, meta=None):
     """Fork; the child writes `path`. Returns the parent's result dict, or None when the
     child failed (only known with `wait=True`)."""
-    result = start_child(path, step, label, values)
+    result = start_child(path, step, label, values, meta)
     pid = result["pid"]
     if not wait:
         import _thread
@@ -32,17 +32,25 @@ def dump_forked(path, step, label, values, wait):
     return finish(result)
 
 
-def start_child(path, step, label, values):
+def start_child(path, step, label, values, meta=None):
     """Fork a child that writes `path` and leaves; returns the parent's result dict (with
-    the child's pid). The caller must reap the child (`os.waitpid`)."""
+    the child's pid). The caller must reap the child (`os.waitpid`). `meta`: the process's
+    META fields (`dumper.process_meta`), taken here in the parent when None: the child's
+    clocks are not the target's."""
     clock = time.perf_counter()
-    stacks = R.thread_stacks()
-    parent = os.getpid()
-    gc_was = gc.isenabled()
-    fork_clock = time.perf_counter()
-    pid = _fork()
-    if pid == 0:
-        _child(path, step, label, values, stacks, parent, gc_was)
+    if meta is None:
+        meta = process_meta("dump")
+    cpu = thread_cpu()
+    try:
+        stacks = R.thread_stacks()
+        parent = os.getpid()
+        gc_was = gc.isenabled()
+        fork_clock = time.perf_counter()
+        pid = _fork()
+        if pid == 0:
+            _child(path, step, label, values, stacks, parent, gc_was, meta)
+    finally:
+        count_own_cpu(cpu)
     pause = time.perf_counter() - clock
     fork_only = time.perf_counter() - fork_clock
     del stacks[:]
@@ -91,12 +99,13 @@ def _reap(pid):
         pass
 
 
-def _child(path, step, label, values, stacks, parent, gc_was):
+def _child(path, step, label, values, stacks, parent, gc_was, meta):
     code = 1
     try:
         gc.disable()
-        take_snapshot(path, step, label, values, stacks, True,
-                      {"fork": True, "pid": parent, "gc_enabled": gc_was})
+        # the child's copy of the parent's dict: dropped from the walk as the dumper's own
+        meta.update(fork=True, pid=parent, gc_enabled=gc_was)
+        take_snapshot(path, step, label, values, stacks, True, meta)
         code = 0
     except BaseException as e:
         try:
