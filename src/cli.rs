@@ -63,6 +63,9 @@ struct ReportArgs {
     /// Show the first N findings; 0 shows all
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
+    /// Also the findings below the line (a poor fit, or small beside the largest)
+    #[arg(long)]
+    all: bool,
     /// Exit 3 when a finding of these kinds passes --min-growth: `any` or KIND[,KIND]
     #[arg(long, value_name = "any|KIND,...")]
     fail_on: Option<String>,
@@ -409,6 +412,9 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
             .get("argv")
             .and_then(|a| a.get(0))
             .and_then(|a| a.as_str());
+        if a.all {
+            leak_report::show_all(&mut r);
+        }
         leak_report::join_source(&mut r, &a.source, main_file);
         r
     } else {
@@ -418,6 +424,9 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
             .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&TmSnapshot> = snaps.iter().collect();
         let mut r = leak_report::from_tracemalloc(&files, &refs, &a.source);
+        if a.all {
+            leak_report::show_all(&mut r);
+        }
         leak_report::join_source(&mut r, &a.source, None);
         r
     };

@@ -88,12 +88,80 @@ pub struct LeakReport {
     pub input: &'static str,
     /// The snapshots, oldest first.
     pub snapshots: Vec<SnapInfo>,
-    /// Findings, most growth first.
+    /// Findings above the line, most growth first.
     pub findings: Vec<Finding>,
+    /// Findings below the line: a poor fit, or small beside the largest (`--all` shows them).
+    pub minor_findings: Vec<Finding>,
     /// Candidates dropped: not growing, or below the noise floor.
     pub dismissed: u64,
     /// What the report could not tell, and why.
     pub notes: Vec<String>,
+}
+
+/// Growth fitted worse than this (r², three or more snapshots) goes below the line.
+pub const MIN_FIT: f64 = 0.7;
+
+/// Split findings (most growth first) at the line. One growth gives one finding: two that
+/// start from the same root object and hold the same bytes (within 3%) are the same growth
+/// seen from two retainers, and the one nearer the leaking objects stays. Below the line go
+/// those fitted poorly over three or more snapshots, and those holding under 5% of what the
+/// largest one above holds.
+pub fn at_the_line(findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
+    let (fitted, mut minor): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.growth.x.len() < 3 || f.growth.fit >= MIN_FIT);
+    let mut major: Vec<Finding> = Vec::new();
+    for f in fitted {
+        match major.iter().position(|m| same_growth(m, &f)) {
+            Some(i) if depth(&f) > depth(&major[i]) => {
+                minor.push(std::mem::replace(&mut major[i], f));
+            }
+            Some(_) => minor.push(f),
+            None => major.push(f),
+        }
+    }
+    let largest = major.iter().map(|f| f.growth_bytes).max().unwrap_or(0);
+    let (major, small): (Vec<Finding>, Vec<Finding>) = major
+        .into_iter()
+        .partition(|f| f.growth_bytes * 20 >= largest);
+    minor.extend(small);
+    let order = |a: &Finding, b: &Finding| {
+        b.growth_bytes
+            .cmp(&a.growth_bytes)
+            .then(a.chain_text.cmp(&b.chain_text))
+    };
+    let mut major = major;
+    major.sort_by(order);
+    minor.sort_by(order);
+    (major, minor)
+}
+
+/// Hops in a finding's chain.
+fn depth(f: &Finding) -> usize {
+    f.chain_text.matches(" -> ").count()
+}
+
+/// Whether two findings are one growth: the same first two hops, the same bytes within 3%.
+fn same_growth(a: &Finding, b: &Finding) -> bool {
+    let root = |f: &Finding| {
+        f.chain_text
+            .split(" -> ")
+            .take(2)
+            .collect::<Vec<&str>>()
+            .join(" -> ")
+    };
+    let (x, y) = (a.growth_bytes, b.growth_bytes);
+    depth(a) >= 1 && depth(b) >= 1 && root(a) == root(b) && x.abs_diff(y) * 100 <= 3 * x.max(y)
+}
+
+/// Bring the findings below the line back among the others (`report --all`).
+pub fn show_all(r: &mut LeakReport) {
+    r.findings.append(&mut r.minor_findings);
+    r.findings.sort_by(|a, b| {
+        b.growth_bytes
+            .cmp(&a.growth_bytes)
+            .then(a.chain_text.cmp(&b.chain_text))
+    });
 }
 
 /// The tracemalloc snippet that confirms a finding at `site`.
@@ -398,8 +466,12 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         clock::fit(&axis, &bytes, &counts)
     };
     let gc_enabled = last.meta.get("gc_enabled").and_then(|v| v.as_bool());
+    let heap_bytes = last.total_size();
     for c in d.cycles.iter().filter(|c| c.status == "garbage") {
-        if !keep(&garbage_series, c.bytes) {
+        // With the collector running, a little garbage waits for its next pass: cycles
+        // under 1% of the heap are that, not a leak.
+        let pending = gc_enabled != Some(false) && c.bytes * 100 < heap_bytes;
+        if pending || !keep(&garbage_series, c.bytes) {
             dismissed += 1;
             continue;
         }
@@ -486,10 +558,12 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             "no allocation sites recorded: dump with tracemalloc tracing (tracemalloc.start(25)) to get File:line for each finding".into(),
         );
     }
+    let (findings, minor_findings) = at_the_line(findings);
     LeakReport {
         input: "snap",
         snapshots: d.snapshots,
         findings,
+        minor_findings,
         dismissed,
         notes,
     }

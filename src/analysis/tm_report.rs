@@ -217,8 +217,10 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBu
             "two snapshots show what grew but not how: take a third to tell linear from bounded growth".into(),
         );
     }
+    let (findings, minor_findings) = super::leak_report::at_the_line(findings);
     LeakReport {
         input: "tracemalloc",
+        minor_findings,
         snapshots: infos,
         findings,
         dismissed,

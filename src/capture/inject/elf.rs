@@ -137,9 +137,13 @@ impl<'a> Elf<'a> {
     fn load_bias(&self, maps: &[Mapping], path: &str) -> Option<u64> {
         let (vaddr, offset) = (0..self.phnum)
             .filter_map(|i| {
-                let ph = self.phoff.checked_add(i * 56)?;
-                (u32_at(self.data, ph)? == PT_LOAD)
-                    .then(|| Some((u64_at(self.data, ph + 16)?, u64_at(self.data, ph + 8)?)))?
+                let ph = self.phoff.checked_add(i.saturating_mul(56))?;
+                (u32_at(self.data, ph)? == PT_LOAD).then(|| {
+                    Some((
+                        u64_at(self.data, ph.saturating_add(16))?,
+                        u64_at(self.data, ph.saturating_add(8))?,
+                    ))
+                })?
             })
             .min()?;
         let page_off = offset & !(PAGE - 1);
@@ -166,25 +170,25 @@ impl<'a> Elf<'a> {
     /// tables of section type `kind`.
     fn functions(&self, kind: u32, names: &[&str], found: &mut [Option<u64>]) {
         for i in 0..self.shnum {
-            let Some(sh) = self.shoff.checked_add(i * 64) else {
+            let Some(sh) = self.shoff.checked_add(i.saturating_mul(64)) else {
                 return;
             };
-            if u32_at(self.data, sh + 4) != Some(kind) {
+            if u32_at(self.data, sh.saturating_add(4)) != Some(kind) {
                 continue;
             }
             let (Some(off), Some(size), Some(link)) = (
-                u64_at(self.data, sh + 24),
-                u64_at(self.data, sh + 32),
-                u32_at(self.data, sh + 40),
+                u64_at(self.data, sh.saturating_add(24)),
+                u64_at(self.data, sh.saturating_add(32)),
+                u32_at(self.data, sh.saturating_add(40)),
             ) else {
                 continue;
             };
-            let Some(strtab) = self.shoff.checked_add(u64::from(link) * 64) else {
+            let Some(strtab) = self.shoff.checked_add(u64::from(link).saturating_mul(64)) else {
                 continue;
             };
             let (Some(str_off), Some(str_size)) = (
-                u64_at(self.data, strtab + 24),
-                u64_at(self.data, strtab + 32),
+                u64_at(self.data, strtab.saturating_add(24)),
+                u64_at(self.data, strtab.saturating_add(32)),
             ) else {
                 continue;
             };
@@ -252,6 +256,19 @@ mod tests {
         let mut short = b"\x7fELF\x02\x01".to_vec();
         short.resize(63, 0);
         assert!(Elf::parse(&short).is_none());
+    }
+
+    /// Found by the fuzzer: section offsets near u64::MAX overflowed when added to.
+    #[test]
+    fn offsets_at_the_top_of_the_range() {
+        let mut image = b"\x7fELF\x02\x01\x01\x00".to_vec();
+        image.resize(64, 0);
+        image[40..48].copy_from_slice(&u64::MAX.saturating_sub(2).to_le_bytes()); // e_shoff
+        image[54..56].copy_from_slice(&56u16.to_le_bytes());
+        image[58..60].copy_from_slice(&64u16.to_le_bytes());
+        image[60..62].copy_from_slice(&9u16.to_le_bytes()); // e_shnum
+        let elf = Elf::parse(&image).expect("a header that parses");
+        assert_eq!(elf.values(&["f"]), vec![None]);
     }
 
     /// The symbols of this very test process resolve to the functions it calls.

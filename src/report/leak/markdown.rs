@@ -38,6 +38,9 @@ pub fn render(r: &LeakReport, n: usize) -> String {
         snaps.join(", ")
     ));
     let shown = top(&r.findings, n);
+    if !r.minor_findings.is_empty() {
+        out.push_str(&format!("{}\n\n", super::below_the_line(r)));
+    }
     if shown.is_empty() {
         out.push_str("No leak found: nothing held by a root grows across the snapshots.\n\n");
     } else {

@@ -66,6 +66,15 @@ pub fn projection(g: &Growth) -> String {
     format!("{story}{ahead}")
 }
 
+/// "3 more below the line (...): --all shows them".
+pub fn below_the_line(r: &crate::analysis::leak_report::LeakReport) -> String {
+    format!(
+        "{} more below the line (a fit under r² {}, under 5% of the largest finding's growth, or the same growth seen from another retainer): --all shows them",
+        r.minor_findings.len(),
+        crate::analysis::leak_report::MIN_FIT
+    )
+}
+
 /// Growth pattern with its fit quality, `linear (r² 0.99, 3 snapshots)`.
 pub fn pattern(g: &Growth) -> String {
     format!(

@@ -38,6 +38,9 @@ pub fn render(r: &LeakReport, n: usize) -> String {
             String::new()
         }
     ));
+    if !r.minor_findings.is_empty() {
+        out.push_str(&format!("{}\n", super::below_the_line(r)));
+    }
     if !shown.is_empty() {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED);
