@@ -6,20 +6,23 @@
 Files are named `snap-<seq:06>-<unix time>.snap` with META step = seq, so `leakhunt diff DIR`
 orders them; the sequence continues after the highest one already in the directory. Dumps are
 taken by one daemon thread (the signal handler only wakes it), in fork mode by default, so
-the application pauses only for `fork()`; the thread waits for the child, then deletes the
-oldest snapshots beyond `keep`. Nothing here raises into the application: failures are one
-line on stderr (`leakhunt: ...`) and the application carries on.
+the application pauses only for `fork()`; the thread waits for the child, then thins the
+series to `keep` snapshots and `max_disk` bytes, keeping the first and the newest and the
+rest evenly spread (`choose_thinning`). Nothing here raises into the application: failures
+are one line on stderr (`leakhunt: ...`) and the application carries on.
 """
 
 import atexit
+import heapq
 import os
 import signal as _signal
 import sys
 import threading
 import time
 
-from . import dump as _dump_here_or_fork
+from . import _dump
 from . import forkdump
+from .dumper import process_meta
 
 __all__ = ["install", "uninstall", "Recorder"]
 
@@ -44,14 +47,20 @@ def _say(text):
             pass
 
 
-def snap_seq(name):
-    """The sequence number of a file named `snap-<seq>-<time>.snap`, else None."""
+def _parse(name):
+    """(seq, time) of a file named `snap-<seq>-<time>.snap`, else None."""
     if not (name.startswith(PREFIX) and name.endswith(SUFFIX)):
         return None
     parts = name[len(PREFIX):-len(SUFFIX)].split("-")
     if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
-    return int(parts[0])
+    return int(parts[0]), int(parts[1])
+
+
+def snap_seq(name):
+    """The sequence number of a file named `snap-<seq>-<time>.snap`, else None."""
+    parsed = _parse(name)
+    return None if parsed is None else parsed[0]
 
 
 def snapshots(out):
@@ -73,19 +82,101 @@ def next_path(out, now=None):
     return seq, os.path.join(out, "%s%06d-%d%s" % (PREFIX, seq, stamp, SUFFIX))
 
 
-def rotate(out, keep):
-    """Delete the oldest snapshots of `out` beyond the newest `keep` (0 keeps all)."""
-    if not keep:
-        return
+def _next_seq(out):
+    """(the next sequence number in `out`, snapshots thinned from its series so far), as
+    plain ints: nothing here may outlive the call and show up in the snapshot."""
+    have = [q for q, _ in snapshots(out)]
+    seq = have[-1] + 1 if have else 1
+    return seq, thinned_so_far(have, seq)
+
+
+def thinned_so_far(seqs, upto):
+    """Snapshots removed from the series: the sequence numbers missing between the first
+    one present and `upto` (exclusive). `seqs`: the sequence numbers present."""
+    below = [q for q in seqs if q < upto]
+    if not below:
+        return 0
+    return max(0, upto - min(below) - len(set(below)))
+
+
+def choose_thinning(entries, keep=0, max_disk=None):
+    """Which snapshots to delete, as a pure function: `entries` is [(seq, time, size)]
+    (any order); returns their seqs in the order they are to be deleted.
+
+    Never the first (the lowest seq: the baseline from before the load) nor the newest.
+    While more than `keep` remain (0: no limit; a limit below 2 counts as 2), and then while
+    their sizes add up to more than `max_disk` bytes (None: no budget), one of the others
+    goes: the one whose neighbours are closest together (in time, then in sequence; the
+    older on a tie), so removing it leaves the spacing most even and what remains spans the
+    series evenly from the first snapshot to now, however long it runs."""
+    items = sorted(entries)
+    n = len(items)
+    if n <= 2:
+        return []
+    seqs = [e[0] for e in items]
+    times = [e[1] for e in items]
+    sizes = [int(e[2] or 0) for e in items]
+    prev = list(range(-1, n - 1))
+    nxt = list(range(1, n + 1))
+    version = [0] * n
+    heap = []
+
+    def push(i):
+        p, q = prev[i], nxt[i]
+        version[i] += 1
+        heapq.heappush(heap, (max(0, times[q] - times[p]), seqs[q] - seqs[p], seqs[i], i,
+                              version[i]))
+
+    for i in range(1, n - 1):
+        push(i)
+    removed = []
+    alive, total = n, sum(sizes)
+    limit = max(2, int(keep)) if keep else n
+    while heap and (alive > limit or (max_disk is not None and total > max_disk)):
+        _, _, _, i, v = heapq.heappop(heap)
+        if v != version[i]:
+            continue            # a stale entry: its neighbours changed since
+        version[i] = -1
+        p, q = prev[i], nxt[i]
+        nxt[p], prev[q] = q, p
+        removed.append(seqs[i])
+        alive -= 1
+        total -= sizes[i]
+        for j in (p, q):
+            if 0 < j < n - 1:
+                push(j)
+    return removed
+
+
+def rotate(out, keep, max_disk=None):
+    """Thin the snapshots of `out` to `keep` (0: no limit) and to `max_disk` bytes (None: no
+    budget) as `choose_thinning` says. Returns (names deleted, bytes still used)."""
+    if not keep and max_disk is None:
+        return [], None
     try:
-        have = snapshots(out)
+        have = []
+        for name in os.listdir(out):
+            parsed = _parse(name)
+            if parsed is not None:
+                try:
+                    size = os.stat(os.path.join(out, name)).st_size
+                except OSError:
+                    continue
+                have.append((parsed[0], parsed[1], size, name))
     except OSError:
-        return
-    for _, name in have[:max(0, len(have) - keep)]:
+        return [], None
+    by_seq = {e[0]: e for e in have}
+    deleted = []
+    for seq in choose_thinning([e[:3] for e in have], keep, max_disk):
+        entry = by_seq.pop(seq, None)
+        if entry is None:
+            continue
         try:
-            os.unlink(os.path.join(out, name))
+            os.unlink(os.path.join(out, entry[3]))
         except OSError:
-            pass
+            continue
+        deleted.append(entry[3])
+    return deleted, sum(e[2] for e in by_seq.values())
 
 
 def _signal_number(sig):
@@ -106,12 +197,18 @@ class Recorder(object):
     """One process's snapshot schedule: the worker thread, the signal handler, the atexit
     hook. Make it with `install()`."""
 
-    def __init__(self, out, every, sig, fork, keep, at_exit, values):
+    LABELS = {"interval": "every %(every)gs", "signal": "signal %(signal)s",
+              "exit": "at exit"}
+
+    def __init__(self, out, every, sig, fork, keep, at_exit, values, max_disk=None):
         self.out = os.path.abspath(os.fsdecode(os.fspath(out)))
         self.every = float(every) if every else None
         self.signum = _signal_number(sig)
         self.fork = bool(fork) and hasattr(os, "fork")
         self.keep = int(keep or 0)
+        self.max_disk = int(max_disk) if max_disk else None
+        if self.keep < 0 or (self.max_disk is not None and self.max_disk < 0):
+            raise ValueError("keep and max_disk must not be negative")
         self.at_exit = at_exit
         self.values = values
         self.pid = os.getpid()
@@ -123,6 +220,7 @@ class Recorder(object):
         self.previous_handler = None
         self.last_size = 0
         self.written = 0
+        self.over_budget_said = False
 
     # -- triggers --------------------------------------------------------------------
 
@@ -185,9 +283,9 @@ class Recorder(object):
             if self.wake.is_set():
                 self.wake.clear()
                 self.requests = 0
-                reason = "signal " + _signal.Signals(self.signum).name
+                reason = "signal"
             elif deadline is not None and time.monotonic() >= deadline:
-                reason = "every %gs" % self.every
+                reason = "interval"
             else:
                 continue
             if deadline is not None:
@@ -203,7 +301,7 @@ class Recorder(object):
         self.wake.set()
         if self.lock.acquire(timeout=EXIT_WAIT):
             try:
-                self.snapshot("at exit")
+                self.snapshot("exit")
             finally:
                 self.lock.release()
         else:
@@ -228,7 +326,8 @@ class Recorder(object):
 
     def snapshot(self, reason):
         """Take one snapshot now (the caller holds `self.lock`); returns its path or None.
-        Never raises (KeyboardInterrupt aside)."""
+        `reason`: "interval", "signal" or "exit" (META `reason`). Never raises
+        (KeyboardInterrupt aside)."""
         try:
             return self._snapshot(reason)
         except KeyboardInterrupt:
@@ -237,25 +336,35 @@ class Recorder(object):
             _say("snapshot failed: %s: %s" % (type(e).__name__, e))
             return None
 
+    def _label(self, reason, seq):
+        text = self.LABELS.get(reason, "%(reason)s") % {
+            "every": self.every or 0, "reason": reason,
+            "signal": _signal.Signals(self.signum).name if self.signum else "?"}
+        return "%s (#%d)" % (text, seq)
+
     def _snapshot(self, reason):
         os.makedirs(self.out, exist_ok=True)
         if not self._room_for_one():
             return None
-        seq, path = next_path(self.out)
-        label = "%s (#%d)" % (reason, seq)
+        seq, thinned = _next_seq(self.out)
+        path = os.path.join(self.out, "%s%06d-%d%s" % (PREFIX, seq, int(time.time()), SUFFIX))
+        label = self._label(reason, seq)
+        meta = process_meta(reason, exit=reason == "exit")
+        meta["thinned"] = thinned
         # 3.12+ refuses fork() once finalisation begins; at exit a pause costs nothing
-        here = not self.fork or (reason == "at exit" and sys.version_info >= (3, 12))
+        here = not self.fork or (reason == "exit" and sys.version_info >= (3, 12))
+        ok = False
         if not here:
             try:
-                ok = self._forked_dump(path, seq, label)
+                ok = self._forked_dump(path, seq, label, meta)
             except forkdump.ShuttingDown:
                 # an interval or signal snapshot that began as the process started to
                 # exit: the exit hook takes the last snapshot, in-process, right after
-                if reason != "at exit":
+                if reason != "exit":
                     return None
                 here = True
         if here:
-            ok = _dump_here_or_fork(path, step=seq, label=label, values=self.values) is not None
+            ok = _dump(path, seq, label, False, self.values, False, meta) is not None
         if not ok:
             return None
         self.written += 1
@@ -263,7 +372,12 @@ class Recorder(object):
             self.last_size = os.path.getsize(path)
         except OSError:
             pass
-        rotate(self.out, self.keep)
+        _, used = rotate(self.out, self.keep, self.max_disk)
+        if (self.max_disk is not None and used is not None and used > self.max_disk
+                and not self.over_budget_said):
+            self.over_budget_said = True
+            _say("the snapshots in %s take %d MiB, over max_disk (%d MiB): the first and the "
+                 "newest are never deleted" % (self.out, used >> 20, self.max_disk >> 20))
         return path
 
     def _room_for_one(self):
@@ -280,10 +394,10 @@ class Recorder(object):
              % (free >> 20, self.out, self.last_size >> 20))
         return False
 
-    def _forked_dump(self, path, seq, label):
+    def _forked_dump(self, path, seq, label, meta):
         """Fork a child that writes `path`, wait for it here (this thread only), clean up
         after a child that died or hung. True when `path` was written."""
-        result = forkdump.start_child(path, seq, label, self.values)
+        result = forkdump.start_child(path, seq, label, self.values, meta)
         pid = result["pid"]
         limit = time.monotonic() + CHILD_TIMEOUT
         status = None
@@ -313,16 +427,19 @@ class Recorder(object):
 
 
 def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None,
-            fork=True, keep=10, at_exit=True, values=False):
+            fork=True, keep=10, at_exit=True, values=False, max_disk=None):
     """Take snapshots of this process into directory `out` from now on.
 
     every: seconds between snapshots (None: no timer). signal: a signal name or number
     that asks for one snapshot now (None: no handler; any existing Python handler is still
     called). tracemalloc: start tracemalloc with this many frames, so snapshots carry
     allocation sites. fork: walk in a forked child (POSIX), the process pauses only for
-    fork(). keep: delete the oldest snapshots beyond this many (0 keeps all). at_exit: one
-    more snapshot when the interpreter exits normally. values: record short previews of
-    str/bytes/int/float values.
+    fork(). keep: at most this many snapshots in `out` (0: no limit). max_disk: at most this
+    many bytes of snapshots in `out` (None or 0: no limit). Beyond either, snapshots are
+    thinned: the first (the baseline) and the newest always stay, and those between are
+    deleted so that the rest stay evenly spread over the series (`choose_thinning`).
+    at_exit: one more snapshot when the interpreter exits normally. values: record short
+    previews of str/bytes/int/float values.
 
     Returns the Recorder (its `stop()` ends the schedule), or None on failure; never
     raises. A second call replaces the first schedule."""
@@ -331,11 +448,11 @@ def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None
         if _current is not None:
             _current.stop()
             _current = None
+        rec = Recorder(out, every, signal, fork, keep, at_exit, values, max_disk)
         if tracemalloc:
             import tracemalloc as _tm
             if not _tm.is_tracing():
                 _tm.start(int(tracemalloc))
-        rec = Recorder(out, every, signal, fork, keep, at_exit, values)
         rec.start()
         _current = rec
         return rec
@@ -358,7 +475,8 @@ def from_environ(environ=None):
     """Start `install()` from LEAKHUNT_* variables (what `leakhunt record` sets); returns
     the Recorder or None. LEAKHUNT_OUT (required), LEAKHUNT_EVERY (seconds, 0 = none),
     LEAKHUNT_SIGNAL (name or "none"), LEAKHUNT_TRACEMALLOC (frames), LEAKHUNT_FORK (0/1),
-    LEAKHUNT_KEEP (count, 0 = all), LEAKHUNT_AT_EXIT (0/1), LEAKHUNT_VALUES (0/1)."""
+    LEAKHUNT_KEEP (count, 0 = no limit), LEAKHUNT_MAX_DISK (bytes, a plain integer; 0 or
+    empty = no limit), LEAKHUNT_AT_EXIT (0/1), LEAKHUNT_VALUES (0/1)."""
     env = os.environ if environ is None else environ
     try:
         out = env.get("LEAKHUNT_OUT")
@@ -379,6 +497,7 @@ def from_environ(environ=None):
                        tracemalloc=number("LEAKHUNT_TRACEMALLOC", None, int),
                        fork=flag("LEAKHUNT_FORK", True),
                        keep=number("LEAKHUNT_KEEP", 10, int),
+                       max_disk=number("LEAKHUNT_MAX_DISK", None, int) or None,
                        at_exit=flag("LEAKHUNT_AT_EXIT", True),
                        values=flag("LEAKHUNT_VALUES", False))
     except KeyboardInterrupt:
@@ -395,8 +514,9 @@ def attach_dump(path, status_path, step, label, fork):
     try:
         out = os.path.dirname(path)
         os.makedirs(out, exist_ok=True)
+        meta = process_meta("attach")
         if fork and hasattr(os, "fork"):
-            result = forkdump.dump_forked(path, step, label, False, False)
+            result = forkdump.dump_forked(path, step, label, False, False, meta)
             line = "started %d" % result["pid"]
         else:
             from .roots import thread_stacks
@@ -405,8 +525,8 @@ def attach_dump(path, status_path, step, label, fork):
             gc.disable()
             try:
                 from .dumper import take_snapshot
-                res = take_snapshot(path, step, label, False, thread_stacks(), False,
-                                    {"fork": False, "pid": os.getpid(), "gc_enabled": gc_was})
+                meta.update(fork=False, pid=os.getpid(), gc_enabled=gc_was)
+                res = take_snapshot(path, step, label, False, thread_stacks(), False, meta)
             finally:
                 if gc_was:
                     gc.enable()
