@@ -66,15 +66,16 @@ def _dump(path, step, label, fork, values, wait, meta):
 
 
 def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None, fork=True,
-            keep=10, at_exit=True, values=False, max_disk=None):
-    """Snapshots from now on into directory `out`: every `every` seconds, on `signal` and at
-    exit, named `snap-<seq>-<time>.snap` (step = seq); beyond `keep` files or
+            keep=10, at_exit=True, values=False, max_disk=None, sigterm=True):
+    """Snapshots from now on into directory `out`: every `every` seconds, on `signal`, at
+    exit and on SIGTERM, named `snap-<seq>-<time>.snap` (step = seq); beyond `keep` files or
     `max_disk` bytes the series is thinned, keeping the first, the newest and an even
     spread between. Returns a Recorder (`.stop()`), or None on failure; never raises. See
     capture.py."""
     from .capture import install as _install
     return _install(out=out, every=every, signal=signal, tracemalloc=tracemalloc, fork=fork,
-                    keep=keep, at_exit=at_exit, values=values, max_disk=max_disk)
+                    keep=keep, at_exit=at_exit, values=values, max_disk=max_disk,
+                    sigterm=sigterm)
 
 
 def _dump_here(path, step, label, values, meta):

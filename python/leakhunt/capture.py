@@ -8,8 +8,10 @@ orders them; the sequence continues after the highest one already in the directo
 taken by one daemon thread (the signal handler only wakes it), in fork mode by default, so
 the application pauses only for `fork()`; the thread waits for the child, then thins the
 series to `keep` snapshots and `max_disk` bytes, keeping the first and the newest and the
-rest evenly spread (`choose_thinning`). Nothing here raises into the application: failures
-are one line on stderr (`leakhunt: ...`) and the application carries on.
+rest evenly spread (`choose_thinning`). The exit snapshot is taken before the application's
+own exit handlers run, and on a SIGTERM that would otherwise kill without a word. Nothing
+here raises into the application: failures are one line on stderr (`leakhunt: ...`) and the
+application carries on.
 """
 
 import atexit
@@ -193,14 +195,93 @@ def _signal_number(sig):
     return int(num)
 
 
+# -- the exit snapshot comes before the application's teardown -------------------------
+#
+# The interpreter's exit runs, in this order (Py_FinalizeEx): `threading._shutdown()` (3.9+:
+# first the `threading._register_atexit` hooks, last registered first; then it joins the
+# non-daemon threads), then the `atexit` handlers (last registered first), then module
+# teardown and finalisers. An `atexit` handler registered when recording starts would run
+# after every handler the application registers later (matplotlib's, which destroys its
+# figures, for one), so the exit snapshot is hooked in before all of them: on 3.9+ with
+# `threading._register_atexit`; on 3.8, which has no such list, by wrapping
+# `threading._shutdown` (looked up by name at exit, on every version), checked again at each
+# snapshot in case something replaced it. An `atexit` handler stays as the fallback, should
+# the first hook be lost. 3.12 refuses fork() from the start of finalisation, so its exit
+# snapshot is taken in-process; 3.8-3.11 and 3.13 still fork there.
+
+_hooked = [None]        # the pid that registered the exit hooks
+
+
+def _exit_hook():
+    """The interpreter is exiting: the current recorder's exit snapshot. Never raises (a
+    KeyboardInterrupt during it only ends the snapshot: the exit goes on as it would)."""
+    try:
+        rec = _current
+        if rec is not None:
+            rec._on_exit()
+    except BaseException:
+        pass
+
+
+def _hook_exit():
+    """Have `_exit_hook` run first when the interpreter exits (see above)."""
+    if _hooked[0] == os.getpid():
+        _wrap_shutdown()
+        return
+    _hooked[0] = os.getpid()
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        try:
+            register(_exit_hook)
+        except Exception:       # RuntimeError: the interpreter is already shutting down
+            pass
+    _wrap_shutdown()
+    atexit.register(_exit_hook)
+
+
+def _wrap_shutdown():
+    """3.8: make `threading._shutdown` (what Py_FinalizeEx calls before the atexit
+    handlers) take the exit snapshot first. Nothing to do on 3.9+."""
+    if hasattr(threading, "_register_atexit"):
+        return
+    original = getattr(threading, "_shutdown", None)
+    if original is None or getattr(original, "_leakhunt_exit", False):
+        return
+
+    def _shutdown():
+        _exit_hook()
+        return original()
+
+    _shutdown._leakhunt_exit = True
+    threading._shutdown = _shutdown
+
+
+def _die_of(signum):
+    """End the process by `signum` with its default action, as if no handler had been set:
+    the parent sees the same status (killed by the signal)."""
+    try:
+        _signal.signal(signum, _signal.SIG_DFL)
+        if hasattr(_signal, "pthread_sigmask"):
+            _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
+        # the default action ends the process as the signal is delivered; should it not
+        # be delivered at all (blocked in every thread), end it the way it would have
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            time.sleep(0.01)
+    finally:
+        os._exit(128 + signum)
+
+
 class Recorder(object):
-    """One process's snapshot schedule: the worker thread, the signal handler, the atexit
+    """One process's snapshot schedule: the worker thread, the signal handlers, the exit
     hook. Make it with `install()`."""
 
     LABELS = {"interval": "every %(every)gs", "signal": "signal %(signal)s",
               "exit": "at exit"}
 
-    def __init__(self, out, every, sig, fork, keep, at_exit, values, max_disk=None):
+    def __init__(self, out, every, sig, fork, keep, at_exit, values, max_disk=None,
+                 sigterm=True):
         self.out = os.path.abspath(os.fsdecode(os.fspath(out)))
         self.every = float(every) if every else None
         self.signum = _signal_number(sig)
@@ -209,7 +290,8 @@ class Recorder(object):
         self.max_disk = int(max_disk) if max_disk else None
         if self.keep < 0 or (self.max_disk is not None and self.max_disk < 0):
             raise ValueError("keep and max_disk must not be negative")
-        self.at_exit = at_exit
+        self.at_exit = bool(at_exit)
+        self.sigterm = bool(sigterm) and self.at_exit and self.signum != _signal.SIGTERM
         self.values = values
         self.pid = os.getpid()
         self.lock = threading.Lock()
@@ -230,18 +312,27 @@ class Recorder(object):
         except OSError as e:
             _say("cannot create %s: %s (snapshots will fail until it can be written)"
                  % (self.out, e.strerror or e))
+        main = threading.current_thread() is threading.main_thread()
         if self.signum is not None:
-            if threading.current_thread() is threading.main_thread():
+            if main:
                 self.previous_handler = _signal.signal(self.signum, self._on_signal)
             else:
                 _say("install() outside the main thread: no %s handler"
                      % _signal.Signals(self.signum).name)
+        if self.sigterm and main:
+            # only where SIGTERM would kill without a word; an application that sets its
+            # own handler later replaces this one
+            try:
+                if _signal.getsignal(_signal.SIGTERM) == _signal.SIG_DFL:
+                    _signal.signal(_signal.SIGTERM, self._on_term)
+            except (ValueError, TypeError, OSError, RuntimeError):
+                pass
         if self.every or self.signum is not None:
             self.thread = threading.Thread(target=self._run, name="leakhunt-recorder")
             self.thread.daemon = True
             self.thread.start()
         if self.at_exit:
-            atexit.register(self._on_exit)
+            _hook_exit()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
 
@@ -254,21 +345,44 @@ class Recorder(object):
         if callable(prev) and prev is not self._on_signal:
             prev(signum, frame)
 
-    def _forked(self):
-        # a child of the application (or our own dump child): it records nothing, and the
-        # signal means in it what it meant before install()
-        self.stopping = True
-        if self.signum is not None:
+    def _on_term(self, signum, frame):
+        """SIGTERM with no handler of the application's: the exit snapshot, then death by
+        SIGTERM as before. A second SIGTERM meanwhile kills at once."""
+        try:
+            _signal.signal(signum, _signal.SIG_DFL)
+        except BaseException:
+            pass
+        try:
+            if os.getpid() == self.pid and not self.stopping:
+                self._exit_snapshot("SIGTERM")
+        except BaseException:
+            pass
+        finally:
+            _die_of(signum)
+
+    def _restore_handlers(self):
+        for num, mine, old in ((self.signum, self._on_signal, self.previous_handler),
+                               (_signal.SIGTERM, self._on_term, None)):
+            if num is None:
+                continue
             try:
-                if _signal.getsignal(self.signum) == self._on_signal:
-                    _signal.signal(self.signum, self.previous_handler or _signal.SIG_DFL)
+                if _signal.getsignal(num) == mine:
+                    _signal.signal(num, old or _signal.SIG_DFL)
             except (ValueError, TypeError, OSError, RuntimeError):
                 pass
+
+    def _forked(self):
+        # a child of the application (or our own dump child): it records nothing, and the
+        # signals mean in it what they meant before install()
+        self.stopping = True
+        self._restore_handlers()
 
     def _run(self):
         # The kernel may deliver a process signal to any thread that does not block it. If
         # this thread took it, a main thread blocked in a read() would never run the Python
         # handler (only the main thread runs handlers): block it here so it goes elsewhere.
+        # (SIGTERM is left alone: Linux gives a process's signals to its main thread first,
+        # and the dump children forked from here keep the mask)
         if self.signum is not None and hasattr(_signal, "pthread_sigmask"):
             try:
                 _signal.pthread_sigmask(_signal.SIG_BLOCK, {self.signum})
@@ -295,13 +409,16 @@ class Recorder(object):
                     self.snapshot(reason)
 
     def _on_exit(self):
-        if os.getpid() != self.pid or self.stopping:
+        if os.getpid() != self.pid or self.stopping or not self.at_exit:
             return
+        self._exit_snapshot(None)
+
+    def _exit_snapshot(self, signame):
         self.stopping = True
         self.wake.set()
         if self.lock.acquire(timeout=EXIT_WAIT):
             try:
-                self.snapshot("exit")
+                self.snapshot("exit", signame)
             finally:
                 self.lock.release()
         else:
@@ -311,55 +428,53 @@ class Recorder(object):
         """Stop the schedule (no more interval, signal or exit snapshots)."""
         self.stopping = True
         self.wake.set()
-        if self.signum is not None and threading.current_thread() is threading.main_thread():
-            try:
-                if _signal.getsignal(self.signum) == self._on_signal:
-                    _signal.signal(self.signum, self.previous_handler or _signal.SIG_DFL)
-            except (ValueError, TypeError, OSError):
-                pass
-        try:
-            atexit.unregister(self._on_exit)
-        except Exception:
-            pass
+        if threading.current_thread() is threading.main_thread():
+            self._restore_handlers()
 
     # -- one snapshot ----------------------------------------------------------------
 
-    def snapshot(self, reason):
+    def snapshot(self, reason, exit_signal=None):
         """Take one snapshot now (the caller holds `self.lock`); returns its path or None.
         `reason`: "interval", "signal" or "exit" (META `reason`). Never raises
         (KeyboardInterrupt aside)."""
         try:
-            return self._snapshot(reason)
+            return self._snapshot(reason, exit_signal)
         except KeyboardInterrupt:
             raise
         except BaseException as e:
             _say("snapshot failed: %s: %s" % (type(e).__name__, e))
             return None
 
-    def _label(self, reason, seq):
+    def _label(self, reason, seq, exit_signal):
         text = self.LABELS.get(reason, "%(reason)s") % {
             "every": self.every or 0, "reason": reason,
             "signal": _signal.Signals(self.signum).name if self.signum else "?"}
+        if exit_signal:
+            text = "at %s" % exit_signal
         return "%s (#%d)" % (text, seq)
 
-    def _snapshot(self, reason):
+    def _snapshot(self, reason, exit_signal=None):
         os.makedirs(self.out, exist_ok=True)
         if not self._room_for_one():
             return None
+        if self.at_exit:
+            _wrap_shutdown()        # 3.8: in case something replaced threading._shutdown
         seq, thinned = _next_seq(self.out)
         path = os.path.join(self.out, "%s%06d-%d%s" % (PREFIX, seq, int(time.time()), SUFFIX))
-        label = self._label(reason, seq)
+        label = self._label(reason, seq, exit_signal)
         meta = process_meta(reason, exit=reason == "exit")
         meta["thinned"] = thinned
-        # 3.12+ refuses fork() once finalisation begins; at exit a pause costs nothing
-        here = not self.fork or (reason == "exit" and sys.version_info >= (3, 12))
+        if exit_signal:
+            meta["exit_signal"] = exit_signal
+        here = not self.fork
         ok = False
         if not here:
             try:
                 ok = self._forked_dump(path, seq, label, meta)
             except forkdump.ShuttingDown:
-                # an interval or signal snapshot that began as the process started to
-                # exit: the exit hook takes the last snapshot, in-process, right after
+                # 3.12 refuses fork() once the exit has begun. An interval or signal
+                # snapshot that began then is skipped: the exit snapshot is taken now,
+                # in-process; so is the exit snapshot itself
                 if reason != "exit":
                     return None
                 here = True
@@ -427,7 +542,7 @@ class Recorder(object):
 
 
 def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None,
-            fork=True, keep=10, at_exit=True, values=False, max_disk=None):
+            fork=True, keep=10, at_exit=True, values=False, max_disk=None, sigterm=True):
     """Take snapshots of this process into directory `out` from now on.
 
     every: seconds between snapshots (None: no timer). signal: a signal name or number
@@ -438,8 +553,10 @@ def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None
     many bytes of snapshots in `out` (None or 0: no limit). Beyond either, snapshots are
     thinned: the first (the baseline) and the newest always stay, and those between are
     deleted so that the rest stay evenly spread over the series (`choose_thinning`).
-    at_exit: one more snapshot when the interpreter exits normally. values: record short
-    previews of str/bytes/int/float values.
+    at_exit: one more snapshot when the interpreter exits, before the application's own
+    atexit handlers run. sigterm: with at_exit, and when SIGTERM has its default action,
+    a SIGTERM takes the exit snapshot, then kills the process as SIGTERM would have.
+    values: record short previews of str/bytes/int/float values.
 
     Returns the Recorder (its `stop()` ends the schedule), or None on failure; never
     raises. A second call replaces the first schedule."""
@@ -448,7 +565,7 @@ def install(out="leakhunt-snaps", every=None, signal="SIGUSR2", tracemalloc=None
         if _current is not None:
             _current.stop()
             _current = None
-        rec = Recorder(out, every, signal, fork, keep, at_exit, values, max_disk)
+        rec = Recorder(out, every, signal, fork, keep, at_exit, values, max_disk, sigterm)
         if tracemalloc:
             import tracemalloc as _tm
             if not _tm.is_tracing():
@@ -476,7 +593,8 @@ def from_environ(environ=None):
     the Recorder or None. LEAKHUNT_OUT (required), LEAKHUNT_EVERY (seconds, 0 = none),
     LEAKHUNT_SIGNAL (name or "none"), LEAKHUNT_TRACEMALLOC (frames), LEAKHUNT_FORK (0/1),
     LEAKHUNT_KEEP (count, 0 = no limit), LEAKHUNT_MAX_DISK (bytes, a plain integer; 0 or
-    empty = no limit), LEAKHUNT_AT_EXIT (0/1), LEAKHUNT_VALUES (0/1)."""
+    empty = no limit), LEAKHUNT_AT_EXIT (0/1), LEAKHUNT_SIGTERM (0/1: the exit snapshot
+    on SIGTERM), LEAKHUNT_VALUES (0/1)."""
     env = os.environ if environ is None else environ
     try:
         out = env.get("LEAKHUNT_OUT")
@@ -499,6 +617,7 @@ def from_environ(environ=None):
                        keep=number("LEAKHUNT_KEEP", 10, int),
                        max_disk=number("LEAKHUNT_MAX_DISK", None, int) or None,
                        at_exit=flag("LEAKHUNT_AT_EXIT", True),
+                       sigterm=flag("LEAKHUNT_SIGTERM", True),
                        values=flag("LEAKHUNT_VALUES", False))
     except KeyboardInterrupt:
         raise

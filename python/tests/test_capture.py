@@ -156,9 +156,9 @@ class Processes(unittest.TestCase):
         self.assertEqual(len(names(self.out)), 1, p.stderr)
 
     def test_a_snapshot_that_meets_the_exit_is_skipped_quietly(self):
-        # An interval snapshot that starts once the interpreter has begun to exit: 3.12+
-        # refuses fork() from then on. This atexit hook runs before the recorder's (last
-        # in, first out) and asks for one, as the worker thread would.
+        # An interval snapshot that starts once the interpreter has begun to exit: 3.12
+        # refuses fork() from then on. This atexit hook runs after the exit snapshot (taken
+        # before all atexit handlers) and asks for one, as the worker thread would.
         p = run("""
             import atexit, leakhunt
             rec = leakhunt.install(out=%r, signal=None)

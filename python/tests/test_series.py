@@ -164,11 +164,14 @@ class Directory(unittest.TestCase):
 
     def test_from_environ(self):
         env = {"LEAKHUNT_OUT": self.dir, "LEAKHUNT_SIGNAL": "none",
-               "LEAKHUNT_MAX_DISK": "123456789", "LEAKHUNT_AT_EXIT": "0"}
+               "LEAKHUNT_MAX_DISK": "123456789", "LEAKHUNT_SIGTERM": "0",
+               "LEAKHUNT_AT_EXIT": "0"}
         rec = capture.from_environ(env)
-        self.assertEqual((rec.max_disk, rec.keep), (123456789, 10))
-        rec = capture.from_environ(dict(env, LEAKHUNT_MAX_DISK="0"))
-        self.assertIsNone(rec.max_disk)
+        self.assertEqual((rec.max_disk, rec.sigterm, rec.keep), (123456789, False, 10))
+        rec = capture.from_environ(dict(env, LEAKHUNT_MAX_DISK="0", LEAKHUNT_SIGTERM=""))
+        self.assertEqual((rec.max_disk, rec.sigterm), (None, False), "no exit snapshot")
+        rec = capture.from_environ(dict(env, LEAKHUNT_AT_EXIT="1", LEAKHUNT_SIGTERM=""))
+        self.assertTrue(rec.sigterm)
         err, sys.stderr = sys.stderr, io.StringIO()
         try:
             self.assertIsNone(capture.from_environ(dict(env, LEAKHUNT_MAX_DISK="10G")))
