@@ -4,7 +4,7 @@
 //! method...) the size and the addresses of what the object refers to must match too, so a
 //! new tuple at the address of a freed one is not taken for it.
 
-use crate::graph::{HeapGraph, NONE};
+use crate::graph::{HeapGraph, NONE, kind};
 use std::collections::HashMap;
 
 /// Built-in types whose instances never change size or referents after creation.
@@ -45,11 +45,13 @@ pub fn match_objects(old: &HeapGraph, new: &HeapGraph) -> Vec<u32> {
     }
     let mut new_to_old_type = vec![NONE; new.type_count()];
     let mut immutable = vec![false; new.type_count()];
+    let mut instance = vec![false; new.type_count()];
     for t in 0..new.type_count() as u32 {
         let i = new.type_info(t);
         let key = (new.strings.get(i.module), new.strings.get(i.qualname));
         new_to_old_type[t as usize] = by_name.get(&key).copied().unwrap_or(NONE);
         immutable[t as usize] = key.0 == "builtins" && IMMUTABLE.contains(&key.1);
+        instance[t as usize] = key.0 != "builtins";
     }
     // Both sides in address order (dumps usually are already; else sorted pairs, the two
     // sorts side by side), then one merge.
@@ -82,6 +84,21 @@ pub fn match_objects(old: &HeapGraph, new: &HeapGraph) -> Vec<u32> {
             || (old.size[o as usize] == new.size[v as usize] && same_referents(old, o, new, v));
         if same_type && same_contents {
             out[v as usize] = o;
+        }
+    }
+    // A new instance brings its own __dict__, whatever freed dict's address that reuses:
+    // else the dict reads as old and everything new in it as its growth.
+    let dict_label = new.strings.find("__dict__");
+    for v in 0..new.object_count() as u32 {
+        if out[v as usize] != NONE || !instance[new.type_of[v as usize] as usize] {
+            continue;
+        }
+        for e in new.edge_range(v) {
+            let k = new.edge_kind[e];
+            let named = kind::has_str_label(k) && Some(new.edge_label[e]) == dict_label;
+            if k == kind::INSTANCE_DICT || named {
+                out[new.edge_target[e] as usize] = NONE;
+            }
         }
     }
     out

@@ -296,18 +296,21 @@ fn retainer_location(g: &HeapGraph, chain_text: &str) -> String {
 /// Build the report from `.snap` snapshots of one process, oldest first.
 pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
     let n = snaps.len();
-    // An older recorder took its exit snapshot after the application's own atexit teardown
-    // (figures closed, registries cleared): it would read as everything let go at once.
+    // The snapshot taken as the process exits comes after the program's own shutdown has
+    // begun (a server's graceful stop, and with an older recorder its atexit teardown:
+    // figures closed, registries cleared): it can read as everything let go at once. With
+    // three snapshots before it, the series is judged on those.
     let last_info = snap_diff::info(&paths[n - 1], snaps[n - 1]);
-    let after_teardown = last_info.reason.is_none()
-        && last_info
+    let at_exit = last_info.exit
+        || last_info.reason.as_deref() == Some("exit")
+        || last_info
             .label
             .as_deref()
             .is_some_and(|l| l.starts_with("at exit"));
-    if after_teardown && n >= 4 {
+    if at_exit && n >= 4 {
         let mut r = from_snaps(&paths[..n - 1], &snaps[..n - 1]);
         r.notes.push(format!(
-            "{} was taken at exit after the program's own teardown (an older recorder): it was left out",
+            "{} was taken as the process exited, after its shutdown began: it was left out of the fit",
             paths[n - 1].display()
         ));
         return r;

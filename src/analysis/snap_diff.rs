@@ -28,7 +28,8 @@ pub struct SnapInfo {
     pub time: Option<f64>,
     /// The dumper's label, if given.
     pub label: Option<String>,
-    /// The process's CPU time (user + system seconds) when the snapshot was taken.
+    /// The process's CPU time (user + system seconds) when the snapshot was taken, less what
+    /// leakhunt's own in-process snapshots used.
     pub cpu_seconds: Option<f64>,
     /// Why it was taken: `interval`, `signal`, `exit`, `attach` or `dump`.
     pub reason: Option<String>,
@@ -141,7 +142,15 @@ pub fn info(path: &std::path::Path, g: &HeapGraph) -> SnapInfo {
             .get("label")
             .and_then(|v| v.as_str())
             .map(str::to_string),
-        cpu_seconds: g.meta.get("cpu_seconds").and_then(|v| v.as_f64()),
+        // the work the program did: its CPU time less what leakhunt's own in-process
+        // snapshots spent
+        cpu_seconds: g.meta.get("cpu_seconds").and_then(|v| v.as_f64()).map(|c| {
+            c - g
+                .meta
+                .get("dumper_cpu_seconds")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+        }),
         reason: g
             .meta
             .get("reason")

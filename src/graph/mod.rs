@@ -134,6 +134,11 @@ impl<'a> Strings<'a> {
         }
     }
 
+    /// The id of the first string equal to `text`, by a scan of the table.
+    pub fn find(&self, text: &str) -> Option<u32> {
+        (0..self.len() as u32).find(|&i| self.get(i) == text)
+    }
+
     /// Number of strings.
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
