@@ -109,12 +109,16 @@ pub fn inject(pid: i32, code: &str, timeout: Duration) -> Result<Route, Fail> {
     }
     // The dump runs now only on a thread that waits in the kernel for something other than
     // a lock: one stopped inside the interpreter's own GIL wait (a futex) would enter it
-    // again and wedge the process. The main thread is preferred.
+    // again and wedge the process. The main thread is preferred; another one only with a
+    // megabyte of stack left (a C library's thread may have a small one, and the dump
+    // imports and runs Python on it).
+    let ranges = stack_ranges(pid);
     let runner = (!held)
         .then(|| {
             let waits = |t: &Thread| waits_outside_locks(&t.regs);
+            let roomy = |t: &Thread| stack_room(&ranges, t.regs.rsp) >= 1 << 20;
             let main = s.threads.iter().position(|t| t.tid == pid && waits(t));
-            main.or_else(|| s.threads.iter().position(waits))
+            main.or_else(|| s.threads.iter().position(|t| waits(t) && roomy(t)))
         })
         .flatten();
     let keep = runner.unwrap_or_else(|| s.threads.iter().position(|t| t.tid == pid).unwrap_or(0));
@@ -151,6 +155,28 @@ pub fn inject(pid: i32, code: &str, timeout: Duration) -> Result<Route, Fail> {
     };
     s.finish()?;
     Ok(route)
+}
+
+/// Every mapping of the target as `(start, end)`, in address order.
+fn stack_ranges(pid: i32) -> Vec<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (a, b) = l.split_whitespace().next()?.split_once('-')?;
+            Some((
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// Bytes of stack below `sp` in the mapping that holds it (0 when none does).
+fn stack_room(ranges: &[(u64, u64)], sp: u64) -> u64 {
+    ranges
+        .iter()
+        .find(|(a, b)| *a <= sp && sp < *b)
+        .map_or(0, |(a, _)| sp - a)
 }
 
 /// Whether a stopped thread was blocked in a system call other than a futex wait (a lock,
