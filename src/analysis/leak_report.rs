@@ -178,6 +178,34 @@ pub fn detection(site: Option<&str>) -> String {
     )
 }
 
+/// The type to blame: the user's own class standing behind what the retainer holds. When it
+/// holds plain containers (lists, tuples, dicts, sets, deques) or bound methods, the class
+/// with the most new bytes among what those keep alive is named (a bound method's
+/// `__self__`, a list's records); otherwise, or when no such class is there, the held type.
+fn blamed_type(held: &str, facts: &super::evidence::Facts) -> String {
+    let wrapper = |t: &str| {
+        !t.contains('.')
+            || [
+                "collections.",
+                "_collections.",
+                "weakref.",
+                "_weakref.",
+                "functools.",
+            ]
+            .iter()
+            .any(|p| t.starts_with(p))
+    };
+    if !wrapper(held) {
+        return held.to_string();
+    }
+    facts
+        .subtree
+        .iter()
+        .filter(|t| !wrapper(&t.name))
+        .max_by(|a, b| a.bytes.cmp(&b.bytes).then(b.name.cmp(&a.name)))
+        .map_or_else(|| held.to_string(), |t| t.name.clone())
+}
+
 /// Retained bytes and object counts of every object.
 fn retained_counts(doms: &Dominators, size: &[u64]) -> (Vec<u64>, Vec<u32>) {
     let n = doms.idom.len();
@@ -386,7 +414,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         let subject = Subject {
             alloc_site: s.alloc_site.clone(),
             fallback_location: retainer_location(last, &s.chain_text),
-            leaking_type: s.leaking_type.clone(),
+            leaking_type: blamed_type(&s.leaking_type, &facts),
             retainer_type: s.retainer_type.clone(),
             chain_text: s.chain_text.clone(),
             new_objects: s.new_objects,
