@@ -92,8 +92,9 @@ fn symbols(pid: i32) -> Result<Symbols, Fail> {
     })
 }
 
-/// Run `code` (a C string of Python source) in process `pid`: now on its main thread when no
-/// thread holds the GIL, else queued for the main thread's next safe point.
+/// Run `code` (a C string of Python source) in process `pid`: now, on a thread blocked in
+/// the kernel outside any lock (the main thread first), when no thread holds the GIL; else
+/// queued for the main thread's next safe point.
 pub fn inject(pid: i32, code: &str, timeout: Duration) -> Result<Route, Fail> {
     let syms = symbols(pid)?;
     let mut s = Session::attach(pid)?;
