@@ -402,34 +402,32 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
             return Err(Error::file(d, "--source: not a directory"));
         }
     }
-    let report = if all_snap {
+    let (mut report, main_file) = if all_snap {
         let graphs = sources.iter().map(snap::load).collect::<Result<Vec<_>>>()?;
         same_process(&files, &graphs)?;
         let refs: Vec<&HeapGraph> = graphs.iter().collect();
-        let mut r = leak_report::from_snaps(&files, &refs);
         let main_file = graphs[graphs.len() - 1]
             .meta
             .get("argv")
             .and_then(|a| a.get(0))
-            .and_then(|a| a.as_str());
-        if a.all {
-            leak_report::show_all(&mut r);
-        }
-        leak_report::join_source(&mut r, &a.source, main_file);
-        r
+            .and_then(|a| a.as_str())
+            .map(str::to_string);
+        (leak_report::from_snaps(&files, &refs), main_file)
     } else {
         let snaps = sources
             .iter()
             .map(|s| load_tm(s, progress))
             .collect::<Result<Vec<_>>>()?;
         let refs: Vec<&TmSnapshot> = snaps.iter().collect();
-        let mut r = leak_report::from_tracemalloc(&files, &refs, &a.source);
-        if a.all {
-            leak_report::show_all(&mut r);
-        }
-        leak_report::join_source(&mut r, &a.source, None);
-        r
+        (
+            leak_report::from_tracemalloc(&files, &refs, &a.source),
+            None,
+        )
     };
+    if a.all {
+        leak_report::show_all(&mut report);
+    }
+    leak_report::join_source(&mut report, &a.source, main_file.as_deref());
     let text = match a.format {
         Format::Table => report::leak::table::render(&report, a.top),
         Format::Json => report::leak::json::render(&report, a.top),

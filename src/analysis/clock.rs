@@ -205,18 +205,10 @@ mod tests {
 
     fn info(t: f64, cpu: Option<f64>, step: Option<i64>) -> SnapInfo {
         SnapInfo {
-            path: String::new(),
             step,
-            objects: 0,
-            bytes: 0,
             time: Some(t),
-            label: None,
             cpu_seconds: cpu,
-            reason: None,
-            exit: false,
-            pid: None,
-            process_start: None,
-            thinned: None,
+            ..SnapInfo::default()
         }
     }
 

@@ -101,12 +101,16 @@ pub struct LeakReport {
 /// Growth fitted worse than this (r², three or more snapshots) goes below the line.
 pub const MIN_FIT: f64 = 0.7;
 
-/// Split findings (most growth first) at the line. One growth gives one finding: two that
-/// start from the same root object and hold the same bytes (within 3%) are the same growth
+/// A finding holding less than this percentage of the largest one's growth goes below the line.
+pub const MIN_SHARE_PERCENT: u64 = 5;
+
+/// Split findings at the line, each side most growth first. One growth gives one finding:
+/// two that start from the same root object and hold the same bytes (within 3%) are the same growth
 /// seen from two retainers, and the one nearer the leaking objects stays. Below the line go
 /// those fitted poorly over three or more snapshots, and those holding under 5% of what the
 /// largest one above holds.
-pub fn at_the_line(findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
+pub fn at_the_line(mut findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
+    findings.sort_by(by_growth);
     let (fitted, mut minor): (Vec<Finding>, Vec<Finding>) = findings
         .into_iter()
         .partition(|f| f.growth.x.len() < 3 || f.growth.fit >= MIN_FIT);
@@ -121,19 +125,21 @@ pub fn at_the_line(findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>) {
         }
     }
     let largest = major.iter().map(|f| f.growth_bytes).max().unwrap_or(0);
-    let (major, small): (Vec<Finding>, Vec<Finding>) = major
+    let (mut major, small): (Vec<Finding>, Vec<Finding>) = major
         .into_iter()
-        .partition(|f| f.growth_bytes * 20 >= largest);
+        .partition(|f| f.growth_bytes * 100 >= MIN_SHARE_PERCENT * largest);
     minor.extend(small);
-    let order = |a: &Finding, b: &Finding| {
-        b.growth_bytes
-            .cmp(&a.growth_bytes)
-            .then(a.chain_text.cmp(&b.chain_text))
-    };
-    let mut major = major;
-    major.sort_by(order);
-    minor.sort_by(order);
+    major.sort_by(by_growth);
+    minor.sort_by(by_growth);
     (major, minor)
+}
+
+/// Most growth first; chains break ties, so the order is the same on every run. The sort is
+/// stable: findings equal on both keep the order they came in.
+fn by_growth(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.growth_bytes
+        .cmp(&a.growth_bytes)
+        .then(a.chain_text.cmp(&b.chain_text))
 }
 
 /// Hops in a finding's chain.
@@ -157,11 +163,7 @@ fn same_growth(a: &Finding, b: &Finding) -> bool {
 /// Bring the findings below the line back among the others (`report --all`).
 pub fn show_all(r: &mut LeakReport) {
     r.findings.append(&mut r.minor_findings);
-    r.findings.sort_by(|a, b| {
-        b.growth_bytes
-            .cmp(&a.growth_bytes)
-            .then(a.chain_text.cmp(&b.chain_text))
-    });
+    r.findings.sort_by(by_growth);
 }
 
 /// The tracemalloc snippet that confirms a finding at `site`.
@@ -548,11 +550,6 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
         };
         findings.push(finding(v, subject, garbage_series.clone()));
     }
-    findings.sort_by(|a, b| {
-        b.growth_bytes
-            .cmp(&a.growth_bytes)
-            .then(a.chain_text.cmp(&b.chain_text))
-    });
     let mut notes = Vec::new();
     if n == 2 {
         notes.push(

@@ -140,13 +140,7 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBu
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map(|d| d.as_secs_f64()),
-            label: None,
-            cpu_seconds: None,
-            reason: None,
-            exit: false,
-            pid: None,
-            process_start: None,
-            thinned: None,
+            ..SnapInfo::default()
         })
         .collect();
     let axis = clock::axis(&infos);

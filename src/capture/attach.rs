@@ -375,7 +375,7 @@ fn wait_for_status(pid: i32, status: &Path, pending: bool, timeout: Duration) ->
 fn injected_code(pydir: &Path, path: &Path, status: &Path, seq: u64, fork: bool) -> Result<String> {
     let lit = |p: &Path| -> Result<String> {
         p.to_str()
-            .map(canary::py_literal)
+            .map(inject::py_literal)
             .ok_or_else(|| Error::file(p, "attach needs a UTF-8 path"))
     };
     let body = format!(
@@ -404,11 +404,11 @@ fn injected_code(pydir: &Path, path: &Path, status: &Path, seq: u64, fork: bool)
         status = lit(status)?,
         pydir = lit(pydir)?,
         path = lit(path)?,
-        label = canary::py_literal(&format!("attach (#{seq})")),
+        label = inject::py_literal(&format!("attach (#{seq})")),
         fork = if fork { "True" } else { "False" },
     );
     // one expression statement: PyRun_SimpleString binds nothing in __main__
-    Ok(format!("exec({}, {{}})", canary::py_literal(&body)))
+    Ok(format!("exec({}, {{}})", inject::py_literal(&body)))
 }
 
 /// Wait until the fork child of `pid` has renamed its file into place, or died.

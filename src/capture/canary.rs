@@ -127,9 +127,9 @@ fn check(child: &mut Child, via: Via, status: &Path, scratch: &Path) -> Result<R
     settle(pid);
     let code = format!(
         "exec({}, {{}})",
-        py_literal(&format!(
+        inject::py_literal(&format!(
             "with open({}, 'w') as f:\n    f.write('done canary\\n')\n",
-            py_literal(&status.display().to_string())
+            inject::py_literal(&status.display().to_string())
         ))
     );
     let route =
@@ -238,43 +238,15 @@ pub fn interpreter(exe: &str, libpython: Option<&str>) -> Result<PathBuf, String
         .parent()
         .and_then(Path::parent)
         .map(|p| p.join("bin").join(version));
-    let on_path = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(version))
-            .find(|p| p.is_file())
-    });
     beside
         .filter(|p| p.is_file())
-        .or(on_path)
+        .or_else(|| inject::on_path(version))
         .ok_or_else(|| format!("no {version} interpreter to run the canary on"))
-}
-
-/// A Python string literal holding `s`, in printable ASCII only.
-pub fn py_literal(s: &str) -> String {
-    let mut out = String::from("'");
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            ' '..='~' => out.push(c),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn literals_are_ascii() {
-        assert_eq!(py_literal("a'b\\c\n"), "'a\\'b\\\\c\\n'");
-        assert_eq!(py_literal("é"), "'\\u00e9'");
-    }
 
     #[test]
     fn an_embedding_program_needs_a_libpython() {

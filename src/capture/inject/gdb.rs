@@ -9,10 +9,7 @@ use std::time::{Duration, Instant};
 
 /// gdb on PATH, or why not.
 pub fn find() -> Result<PathBuf, String> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("gdb"))
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+    super::on_path("gdb")
         .ok_or_else(|| "gdb is not installed (apt-get install gdb, dnf install gdb)".to_string())
 }
 

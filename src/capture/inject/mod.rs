@@ -69,6 +69,31 @@ impl Fail {
     }
 }
 
+/// An executable file named `name` in a directory of PATH.
+pub fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+}
+
+/// A Python string literal holding `s`, in printable ASCII only.
+pub fn py_literal(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            ' '..='~' => out.push(c),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// Run `code` (Python source, one C string) in process `pid` through `via`.
 pub fn run(
     via: Via,
@@ -83,5 +108,16 @@ pub fn run(
         #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
         Via::Ptrace => Err(Fail::Other(Via::Ptrace.unavailable().unwrap_or_default())),
         Via::Gdb => gdb::inject(pid, code, scratch, timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::py_literal;
+
+    #[test]
+    fn literals_are_ascii() {
+        assert_eq!(py_literal("a'b\\c\n"), "'a\\'b\\\\c\\n'");
+        assert_eq!(py_literal("é"), "'\\u00e9'");
     }
 }

@@ -69,9 +69,10 @@ pub fn projection(g: &Growth) -> String {
 /// "3 more below the line (...): --all shows them".
 pub fn below_the_line(r: &crate::analysis::leak_report::LeakReport) -> String {
     format!(
-        "{} more below the line (a fit under r² {}, under 5% of the largest finding's growth, or the same growth seen from another retainer): --all shows them",
+        "{} more below the line (a fit under r² {}, under {}% of the largest finding's growth, or the same growth seen from another retainer): --all shows them",
         r.minor_findings.len(),
-        crate::analysis::leak_report::MIN_FIT
+        crate::analysis::leak_report::MIN_FIT,
+        crate::analysis::leak_report::MIN_SHARE_PERCENT
     )
 }
 
