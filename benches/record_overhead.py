@@ -38,9 +38,14 @@ SERVICE = os.path.join(ROOT, "testdata", "services", "flask_orders.py")
 DEFAULT_LEAKHUNT = os.path.join(ROOT, "target", "release", "leakhunt")
 DEFAULT_PYTHON = os.path.expanduser("~/.pyenv/versions/3.11.7/bin/python3")
 
+# the services' driver: the same traffic, port choice, health wait and stop as the tests
+sys.path.insert(0, os.path.dirname(SERVICE))
+from record_run import TRAFFIC, free_port, stop, wait_health  # noqa: E402
+
+orders_request = TRAFFIC["flask_orders"]
+
 HEALTH_TIMEOUT = 20.0   # s for the service to answer /health
 WARMUP = 1.0            # s of load before measuring (not counted)
-TERM_GRACE = 15.0       # s after SIGTERM before SIGKILL to the group
 DUMPS = 7               # fork dumps in the pause test
 PAUSE_TIMEOUT = 600.0   # s for the whole pause test
 
@@ -73,24 +78,6 @@ print(json.dumps({"kept": len(keep), "dumps": results}), flush=True)
 
 # ---- service runs ---------------------------------------------------------------------
 
-def orders_request(i):
-    """Request i of the flask_orders traffic in record_run.py."""
-    if i % 10 == 9:
-        return "GET", "/orders/recent", None
-    items = [{"sku": f"SKU-{(i * 7 + k) % 500:04d}", "quantity": 1 + (i + k) % 4,
-              "unit_price": round(3.5 + ((i * 13 + k) % 40) * 1.25, 2)}
-             for k in range(1 + i % 3)]
-    return "POST", "/orders", {"customer": f"customer-{i % 211}@example.test",
-                               "items": items,
-                               "note": "leave at the door" if i % 5 == 0 else ""}
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def one_request(port, method, path, body):
     data, headers = None, {}
     if body is not None:
@@ -104,33 +91,6 @@ def one_request(port, method, path, body):
         return resp.status
     finally:
         conn.close()
-
-
-def wait_health(port, proc, deadline):
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            if one_request(port, "GET", "/health", None) == 200:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(TERM_GRACE)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)   # our own group (start_new_session)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def run_service(a, recorded, tmp, tag):
