@@ -40,9 +40,15 @@ pub fn axis(infos: &[SnapInfo]) -> Axis {
         .filter(|c| c.windows(2).all(|w| w[1] >= w[0]));
     let n = infos.len();
     let steps: Option<Vec<f64>> = infos.iter().map(|i| i.step.map(|s| s as f64)).collect();
-    // 1, 2, 3... beside real times is a snapshot number (`record`, `attach`), not work
-    let counts_snapshots = |s: &[f64]| wall.is_some() && s.windows(2).all(|w| w[1] - w[0] == 1.0);
-    if let Some(s) = steps.filter(|s| increasing(s) && !counts_snapshots(s)) {
+    // `record` and `attach` number their snapshots: step N, labelled "interval (#N)". A
+    // snapshot number is no work, and thinning leaves gaps in it.
+    let numbered = |i: &SnapInfo| {
+        i.step
+            .zip(i.label.as_deref())
+            .is_some_and(|(s, l)| l.ends_with(&format!("(#{s})")))
+    };
+    let counts_snapshots = infos.iter().all(numbered);
+    if let Some(s) = steps.filter(|s| increasing(s) && !counts_snapshots) {
         return Axis {
             x: s,
             unit: "step",
@@ -212,7 +218,8 @@ mod tests {
         }
     }
 
-    /// A recorded service: a quiet baseline, 2 minutes of load that leaks, 5 quiet minutes.
+    /// A service under `record`: a quiet baseline, 2 minutes of load that leaks, 5 quiet
+    /// minutes.
     fn service(bytes_of: impl Fn(usize) -> f64) -> (Axis, Vec<f64>) {
         let mut infos = Vec::new();
         let mut bytes = Vec::new();
@@ -220,7 +227,10 @@ mod tests {
             let t = 1000.0 + 20.0 * k as f64;
             // load from snapshot 2 to 8, 0.5 CPU-s per 20 s; idle otherwise (a few ms)
             let cpu = 1.0 + 0.5 * (k.clamp(2, 8) - 2) as f64 + 0.002 * k as f64;
-            infos.push(info(t, Some(cpu), Some(k as i64 + 1)));
+            infos.push(SnapInfo {
+                label: Some(format!("interval (#{})", k + 1)),
+                ..info(t, Some(cpu), Some(k as i64 + 1))
+            });
             bytes.push(bytes_of(k));
         }
         (axis(&infos), bytes)
@@ -271,10 +281,22 @@ mod tests {
 
     #[test]
     fn snapshot_numbers_are_not_steps() {
+        let recorded = |seqs: &[i64]| -> Vec<SnapInfo> {
+            seqs.iter()
+                .map(|&k| SnapInfo {
+                    label: Some(format!("interval (#{k})")),
+                    ..info(1000.0 + 2.0 * k as f64, None, Some(k))
+                })
+                .collect()
+        };
+        assert_eq!(axis(&recorded(&[1, 2, 3, 4])).unit, "second");
+        // a series thinned by rotation still counts snapshots, not work
+        assert_eq!(axis(&recorded(&[1, 3, 4, 5, 7])).unit, "second");
+        // steps the program passed itself are its work, even 1, 2, 3
         let infos: Vec<SnapInfo> = (0..4)
             .map(|k| info(1000.0 + 2.0 * k as f64, None, Some(k + 1)))
             .collect();
-        assert_eq!(axis(&infos).unit, "second");
+        assert_eq!(axis(&infos).unit, "step");
         let infos: Vec<SnapInfo> = (0..4)
             .map(|k| info(1000.0 + 2.0 * k as f64, None, Some(100 * (k + 1))))
             .collect();
