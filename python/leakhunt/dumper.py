@@ -145,15 +145,16 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     clock = time.perf_counter()
     strings = StringTable()
     walker = Walker(strings, in_fork_child)
-    walker.seed(objs)
+    deep = _deep_caller()
+    deep(walker.seed, objs)
     del objs
     root_list = R.RootList(strings)
-    root_list.add_modules(walker)
-    root_list.add_interpreter(walker)
-    threads = root_list.add_threads(walker, stacks)
+    deep(root_list.add_modules, walker)
+    deep(root_list.add_interpreter, walker)
+    threads = deep(root_list.add_threads, walker, stacks)
     del stacks[:]
-    walker.walk()
-    walker.finish()
+    deep(walker.walk)
+    deep(walker.finish)
     order, walker.order = walker.order, None
     n, m = len(order), walker.edge_count()
     types, type_addr = walker.take_types()
@@ -164,7 +165,7 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
 
     # refcounts first, while the only extra references are the object list's
     baseline = R.refcount_baseline()
-    rc = _u32_column(R.refcounts(order))
+    rc = _u32_column(deep(R.refcounts, order))
 
     tracing = allocsites.is_tracing()
     sections = [
@@ -185,11 +186,11 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     meta = {"tracemalloc": tracing, "traceback_limit": None}
     if tracing:
         frames, tb_offsets, tb_frames, obj_tb, meta["traceback_limit"] = \
-            allocsites.record(order, strings)
+            deep(allocsites.record, order, strings)
         sections += [(F.SEC_FRAMES, frames), (F.SEC_TB_OFFSETS, tb_offsets),
                      (F.SEC_TB_FRAMES, tb_frames), (F.SEC_OBJ_TRACEBACK, obj_tb)]
     if values:
-        sections.append((F.SEC_VALUES, _values(order, strings)))
+        sections.append((F.SEC_VALUES, deep(_values, order, strings)))
     del order
 
     meta.update({
@@ -216,9 +217,52 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     sections = [(F.SEC_META, to_json(meta).encode("utf-8")),
                 (F.SEC_STR_OFFSETS, strings.offsets),
                 (F.SEC_STR_DATA, strings.data)] + sections
-    size = write_snapshot(path, sections, n, m)
+    size = deep(write_snapshot, path, sections, n, m)
     return {"path": path, "objects": n, "edges": m, "bytes": size,
             "seconds": round(time.perf_counter() - clock, 6)}
+
+
+# How many frames `_deep_caller` puts between `take_snapshot` and its heavy calls, at most.
+MAX_PAD = 256
+
+
+def _deep_caller():
+    """`call(f, *args)`: `f(*args)`, with, while tracemalloc traces, as many small frames
+    below it as tracebacks hold frames (`tracemalloc.get_traceback_limit()`).
+
+    tracemalloc records the innermost frames of every allocation, and for each it finds
+    the line by scanning the code's line table up to the current instruction (linear in
+    the instruction's position; on 3.11+ one entry per instruction). The dump allocates
+    about ten objects per edge, each under the frames of `take_snapshot`, its callers and
+    the application's, all at the far end of their code: that scanning was most of the
+    dump's time. Below this padding those frames are beyond the traceback limit, and each
+    pad frame is at the start of a tiny code object. What the snapshot records is not
+    changed: the allocation sites of the application's objects were made before."""
+    depth = 0
+    try:
+        tm = sys.modules.get("tracemalloc")
+        if tm is not None and tm.is_tracing():
+            f = sys._getframe()
+            used = 0
+            while f is not None:
+                used += 1
+                f = f.f_back
+            # headroom for the walk's own calls, and for what the application's
+            # recursion limit must still allow
+            room = sys.getrecursionlimit() - used - 200
+            depth = max(0, min(int(tm.get_traceback_limit()), MAX_PAD, room))
+    except Exception:
+        depth = 0
+
+    def call(f, *args):
+        return _padded(depth, f, args)
+    return call
+
+
+def _padded(depth, f, args):
+    if depth:
+        return _padded(depth - 1, f, args)
+    return f(*args)
 
 
 def _materialise(stacks):

@@ -17,7 +17,7 @@ import gc
 import sys
 from array import array
 from itertools import chain, compress, count, filterfalse, islice, repeat
-from operator import add, attrgetter, eq, is_, itemgetter, or_, truth
+from operator import add, attrgetter, eq, is_, itemgetter, mul, or_, truth
 
 from _weakref import getweakrefcount as _getweakrefcount
 
@@ -99,10 +99,11 @@ def _plain_marks(twice, objs):
                     map(truth, map(_getweakrefcount, marked))))
     if 1 not in odd:
         return twice
-    out = bytearray(twice)
-    for i in compress(compress(count(), twice), odd):
-        out[i] = 0
-    return bytes(out)
+    # the same over every object, to clear the marks without an int per position (each
+    # an allocation, slow while tracemalloc traces)
+    odd = bytes(map(or_, map(is_, map(type, objs), repeat(str)),
+                    map(truth, map(_getweakrefcount, objs))))
+    return bytes(map(mul, twice, odd.translate(_FLIP)))
 
 
 def _no_weakrefs(o, single):
@@ -272,23 +273,39 @@ class Walker:
 
     def walk(self):
         """Process the seed a chunk at a time; the containers a chunk's edges find are
-        processed next (while the objects they share with it are still in the cache)."""
-        queue = self.queue
-        while True:
-            if self.pending:
-                chunk, tracked, types = self.pending[-CHUNK:], None, None
-                del self.pending[-CHUNK:]
-            elif self.pos < len(queue):
-                chunk, tracked = queue[self.pos:self.pos + CHUNK], 1
-                types = self.queue_types[self.pos:self.pos + CHUNK]
-                self.pos += len(chunk)
-            else:
-                break
-            self._chunk(chunk, tracked, types)
-            del chunk, types
-            self._discover()
-            if len(self.edge_addr) > SPILL:
-                self._spill()
+        processed next (while the objects they share with it are still in the cache).
+
+        While tracemalloc traces, every allocation of the walk records the line of each
+        frame on the stack, which CPython finds by scanning the frame's line table up to
+        the current instruction: so the frames that stay on the stack for the whole walk
+        (this loop, `_step`, `_chunk`) make their calls near the start of small code."""
+        step = self._step
+        while step():
+            pass
+
+    def _step(self):
+        """One chunk: its edges, then the objects they find. False when none is left."""
+        return self._chunk(*self._next_chunk()) and self._after_chunk()
+
+    def _after_chunk(self):
+        self._discover()
+        if len(self.edge_addr) > SPILL:
+            self._spill()
+        return True
+
+    def _next_chunk(self):
+        """(chunk, tracked, types) of the next chunk: the containers found first, then
+        the seed; (None, None, None) at the end."""
+        if self.pending:
+            chunk = self.pending[-CHUNK:]
+            del self.pending[-CHUNK:]
+            return chunk, None, None
+        pos = self.pos
+        if pos < len(self.queue):
+            chunk = self.queue[pos:pos + CHUNK]
+            self.pos = pos + len(chunk)
+            return chunk, 1, self.queue_types[pos:pos + CHUNK]
+        return None, None, None
 
     def _spill(self):
         """Move the columns filled so far to `spilled` and start empty ones: a column
@@ -309,7 +326,14 @@ class Walker:
 
     def _chunk(self, chunk, tracked, types):
         """Edges of `chunk` (whose types are `types`, when known), type by type; its objects
-        become the next records."""
+        become the next records. False (nothing done) when `chunk` is None."""
+        if chunk is None:
+            return False
+        self._groups_edges(self._groups(chunk, types), tracked)
+        return True
+
+    def _groups(self, chunk, types):
+        """{type number: the objects of `chunk` of that type}, in order of first appearance."""
         groups = {}
         get = groups.get
         for o, j in zip(chunk, self._type_numbers(chunk, types)):
@@ -318,20 +342,24 @@ class Walker:
                 groups[j] = [o]
             else:
                 g.append(o)
+        return groups
+
+    def _groups_edges(self, groups, tracked):
         plans = self.type_plans
         for j, group in groups.items():
-            p = plans[j]
-            if p == P.SEQ:
-                counts = self._sequences(group, j)
-            elif p == P.DICT:
-                counts = self._dicts(group)
-            elif p == P.INSTANCE:
-                counts = self._instances(group, j)
-            elif p == P.PLAIN:
-                counts = self._plain(group)
-            else:
-                counts = self._one_by_one(group, j, p)
-            self._records(group, j, counts, tracked)
+            self._records(group, j, self._group_edges(group, j, plans[j]), tracked)
+
+    def _group_edges(self, group, j, p):
+        """The edges of `group` (objects of type number `j`, plan `p`); their counts."""
+        if p == P.SEQ:
+            return self._sequences(group, j)
+        if p == P.DICT:
+            return self._dicts(group)
+        if p == P.INSTANCE:
+            return self._instances(group, j)
+        if p == P.PLAIN:
+            return self._plain(group)
+        return self._one_by_one(group, j, p)
 
     def _records(self, group, j, counts, tracked):
         """Append `group` (objects of type number `j`) as records."""
