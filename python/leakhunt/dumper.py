@@ -211,6 +211,7 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
         "threads": threads,
         "attr_names": ("dict" if not P.PY311 else "vars" if in_fork_child else "match"),
         "gc_counts": list(gc.get_count()),
+        "gc_threshold": list(gc.get_threshold()),
     })
     meta.update(meta_extra)
     meta["duration"] = round(time.perf_counter() - clock, 6)
