@@ -53,8 +53,55 @@ def _raw_reader():
         return False
 
 
+_MANAGED_DICT = 1 << 4   # Py_TPFLAGS_MANAGED_DICT (3.11)
+
+
+def _managed_dict_reader():
+    """On CPython 3.11 only: obj -> raw traceback (allocating frame first) or None, for
+    instances whose class keeps its `__dict__` in the two-word pre-header 3.11 puts before
+    the GC header. 3.11's get_object_traceback looks up the block at the GC header, misses
+    the pre-header and finds nothing for every such instance (user classes: most of what a
+    leak is made of); the block starts two words earlier. `_PyTraceMalloc_GetTraceback`
+    only looks that address up in tracemalloc's table (nothing is dereferenced). None when
+    not 3.11 or the function is absent."""
+    if sys.version_info[:2] != (3, 11):
+        return None
+    try:
+        import ctypes
+        fn = ctypes.pythonapi._PyTraceMalloc_GetTraceback
+        fn.argtypes = (ctypes.c_uint, ctypes.c_size_t)
+        fn.restype = ctypes.py_object
+        back = 4 * ctypes.sizeof(ctypes.c_void_p)   # GC header + pre-header
+
+        def raw(o):
+            if not type(o).__flags__ & _MANAGED_DICT:
+                return None
+            tb = fn(0, id(o) - back)
+            return tb if type(tb) is tuple and tb else None
+        return raw
+    except Exception:
+        return None
+
+
 def reader(public=False):
     """obj -> its traceback key (tuple of (filename, lineno), oldest first) or None."""
+    key = _reader(public)
+    managed = None if public else _managed_dict_reader()
+    if managed is None:
+        return key
+
+    def either(o):
+        k = key(o)
+        if k is None:
+            raw = managed(o)
+            if raw is not None:
+                k = raw[::-1]
+        return k
+    return either
+
+
+def _reader(public):
+    """obj -> its traceback key through tracemalloc's own lookup (see `reader`)."""
     import tracemalloc
     if not public:
         if _raw[0] is None:

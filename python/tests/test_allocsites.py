@@ -74,6 +74,21 @@ class Readers(unittest.TestCase):
         self.assertEqual(len(set(obj_tb[:-3])), len(offsets) - 1)
         self.assertEqual(obj_tb[:3], obj_tb[12:15])
 
+    def test_instances_with_a_managed_dict_have_their_site(self):
+        class Record:                      # a plain class: 3.11 keeps its dict in a pre-header
+            def __init__(self):
+                self.payload = 1
+
+        rec = Record()                     # the line that made it
+        line = sys._getframe().f_lineno - 1
+        key = allocsites.reader()(rec)
+        self.assertIsNotNone(key, "no site for a plain class instance")
+        self.assertEqual(key[-1], (__file__.replace(".pyc", ".py"), line))
+        if sys.version_info[:2] == (3, 11):
+            # what 3.11's own lookup misses, and the public path still does
+            self.assertIsNone(tracemalloc.get_object_traceback(rec))
+            self.assertIsNone(allocsites.reader(public=True)(rec))
+
     def test_order_innermost_last(self):
         strings = StringTable()
         frames, offsets, tb_frames, obj_tb, _ = allocsites.record(self.objs[:1], strings)
