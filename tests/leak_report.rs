@@ -220,6 +220,21 @@ fn check_dir(dir: &Path, label: &str, with_sites: bool) -> (usize, usize) {
                 "{label} {name}: site {got}, want {site}"
             );
             assert_eq!(f["location"], f["alloc_site"]);
+            // The sites with their shares: the first is the site, the shares are fractions.
+            let sites = f["alloc_sites"].as_array().cloned().unwrap_or_default();
+            assert!(
+                !sites.is_empty() && sites.len() <= 4,
+                "{label} {name}: {sites:?}"
+            );
+            assert_eq!(sites[0]["site"], f["alloc_site"], "{label} {name}");
+            for s in &sites {
+                let share = s["share"].as_f64().unwrap_or(-1.0);
+                assert!((0.0..=1.0).contains(&share), "{label} {name}: {s}");
+                assert!(
+                    s["bytes"].as_u64().is_some_and(|b| b > 0),
+                    "{label} {name}: {s}"
+                );
+            }
         }
         right += 1;
     }

@@ -207,15 +207,23 @@ pub fn classify(f: &Facts) -> Verdict {
     }
 
     // Closures whose cells keep large objects alive.
-    if f.closures * 2 >= held_n && f.cell_bytes * 2 >= f.new_bytes && f.closures > 0 {
-        let per = f.cell_bytes / f.closures.max(1);
+    let capturing = f.closures + f.partials;
+    if capturing * 2 >= held_n && f.cell_bytes * 2 >= f.new_bytes && capturing > 0 {
+        let per = f.cell_bytes / capturing.max(1);
         if per >= 512 {
+            let what = match (f.closures, f.partials) {
+                (_, 0) => format!("closures; their cells ({})", f.cell_names.join(", ")),
+                (0, _) => "functools.partial objects; their bound arguments".to_string(),
+                _ => format!(
+                    "closures and partials; their cells ({}) and bound arguments",
+                    f.cell_names.join(", ")
+                ),
+            };
             let ev = vec![
                 holds,
                 format!(
-                    "{} of the held objects are closures; their cells ({}) keep {} alive, {} per closure ({} of the growth)",
-                    f.closures,
-                    f.cell_names.join(", "),
+                    "{} of the held objects are {what} keep {} alive, {} per closure ({} of the growth)",
+                    capturing,
                     size(f.cell_bytes as i64, false),
                     size(per as i64, false),
                     pct(f.cell_bytes, f.new_bytes)
@@ -326,6 +334,13 @@ pub fn classify(f: &Facts) -> Verdict {
         ];
         return verdict(CacheNoEviction, High, ev);
     }
+    if chain_has(f, |t, _| t == "weakref.WeakKeyDictionary") {
+        let ev = vec![
+            holds,
+            "the chain runs through a weakref.WeakKeyDictionary that keeps growing: its values refer back to their keys (directly or through what they hold), so no key ever dies and no entry is ever dropped".into(),
+        ];
+        return verdict(CacheNoEviction, High, ev);
+    }
     if chain_has(f, |_, l| l.contains("__warningregistry__")) {
         let ev = vec![
             holds,
@@ -347,10 +362,12 @@ pub fn classify(f: &Facts) -> Verdict {
         ];
         return verdict(UnboundedCollection, High, ev);
     }
-    if is_dict_like && f.new_keys > 0 && f.scalar_keys * 2 >= f.new_keys {
+    // Names never decide the kind: they only move the confidence.
+    let cyclic_values = f.cyclic_held * 2 >= held_n.saturating_sub(f.scalar_keys).max(1);
+    if is_dict_like && f.new_keys > 0 && f.scalar_keys * 2 >= f.new_keys && !cyclic_values {
         let hint = name_hint(&f.retainer_label);
         let registry = f.key_in_value * 2 >= f.new_keys;
-        if !registry && hint != Some(UnboundedCollection) {
+        if !registry {
             let ev = vec![
                 holds,
                 format!(
@@ -358,23 +375,24 @@ pub fn classify(f: &Facts) -> Verdict {
                     f.new_keys, f.scalar_keys
                 ),
             ];
-            let conf = if hint == Some(CacheNoEviction) {
-                High
-            } else {
-                Medium
+            let conf = match hint {
+                Some(CacheNoEviction) => High,
+                Some(_) => Low,
+                None => Medium,
             };
             return verdict(CacheNoEviction, conf, ev);
         }
     }
 
     // Cycles: the growth sits in reference cycles, or points back at its retainer.
-    let cyclic = share(f.cyclic_bytes, f.new_bytes) >= 0.5;
+    let cyclic = share(f.cyclic_bytes, f.new_bytes) >= 0.5 || (cyclic_values && f.cyclic_held > 0);
     let back = f.back_pointers * 2 >= held_n && f.back_pointers > 0;
     if cyclic || back {
         let mut ev = vec![holds];
         if cyclic {
             ev.push(format!(
-                "{} of the new memory is in reference cycles among the new objects",
+                "{} of the held objects sit in reference cycles among the new objects ({} of the new memory)",
+                f.cyclic_held,
                 pct(f.cyclic_bytes, f.new_bytes)
             ));
         }

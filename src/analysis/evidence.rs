@@ -55,6 +55,9 @@ pub struct Facts {
     pub new_bytes: u64,
     /// Bytes of new objects that sit in reference cycles among new objects.
     pub cyclic_bytes: u64,
+    /// Held objects that are themselves part of such a cycle (a record with a big payload
+    /// outside the cycle still counts).
+    pub cyclic_held: u64,
     /// Held objects with a reference back to the retainer or the object that owns it.
     pub back_pointers: u64,
     /// The label of such a back reference (`parent`).
@@ -77,8 +80,12 @@ pub struct Facts {
     pub cell_names: Vec<String>,
     /// Bound methods among the held objects.
     pub methods: u64,
-    /// The types of the bound methods' `__self__`.
+    /// The types of the bound methods' `__self__` (held or wrapped), most common first.
     pub method_self_types: Vec<String>,
+    /// Partials among the held objects whose arguments keep new objects alive.
+    pub partials: u64,
+    /// What closures' cells and partials' arguments keep alive, by type, most bytes first.
+    pub captured: Vec<TypeShare>,
 }
 
 impl Facts {
@@ -258,13 +265,36 @@ impl<'g, 'a> Context<'g, 'a> {
                 }
             }
         }
+        let method_type = subtree
+            .keys()
+            .copied()
+            .find(|&t| g.type_name(t) == "method");
+        let mut self_types: HashMap<String, u64> = HashMap::new();
+        if let Some(mt) = method_type {
+            for r in &retainers {
+                let Some(&(lo, hi)) = self.member_range.get(r) else {
+                    continue;
+                };
+                for &v in &self.members[lo..hi] {
+                    if g.type_of[v as usize] != mt {
+                        continue;
+                    }
+                    for m in g.edge_range(v) {
+                        if g.edge_kind[m] == kind::METHOD_SELF {
+                            let st = g.type_name(g.type_of[g.edge_target[m] as usize]);
+                            *self_types.entry(st).or_insert(0) += 1;
+                        }
+                    }
+                }
+            }
+        }
         f.subtree = shares(subtree, g);
         // Held objects: the retainers' direct new children in the dominator tree, and how
         // the retainer refers to them.
         let retained = self.retained;
         let mut held: HashMap<u32, (u64, u64)> = HashMap::new();
         let mut cells: HashMap<String, u64> = HashMap::new();
-        let mut self_types: HashMap<String, u64> = HashMap::new();
+        let mut captured: HashMap<u32, (u64, u64)> = HashMap::new();
         for &r in &retainers {
             // A dict lists every key, then every value, in the same order.
             let mut keys: Vec<u32> = Vec::new();
@@ -290,15 +320,11 @@ impl<'g, 'a> Context<'g, 'a> {
                         f.scalar_keys += 1;
                     }
                 }
-                self.describe_held(w, &tname, &owners, retained, &mut f, &mut cells);
-                if tname == "method" {
-                    for m in g.edge_range(w) {
-                        if g.edge_kind[m] == kind::METHOD_SELF {
-                            let st = g.type_name(g.type_of[g.edge_target[m] as usize]);
-                            *self_types.entry(st).or_insert(0) += 1;
-                        }
-                    }
+                if self.comp_of[w as usize] != NONE {
+                    f.cyclic_held += 1;
                 }
+                self.describe_held(w, &tname, &owners, retained, &mut f, &mut cells);
+                self.capture_of(w, &tname, retained, &mut f, &mut captured);
             }
             // Dict entries: does the value refer to its key; is it an empty container?
             let pairs = if keys.len() == values.len() {
@@ -326,6 +352,7 @@ impl<'g, 'a> Context<'g, 'a> {
             }
         }
         f.held = shares(held, g);
+        f.captured = shares(captured, g);
         let mut cells: Vec<(String, u64)> = cells.into_iter().collect();
         cells.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         f.cell_names = cells.into_iter().map(|(n, _)| n).take(3).collect();
@@ -333,6 +360,69 @@ impl<'g, 'a> Context<'g, 'a> {
         st.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         f.method_self_types = st.into_iter().map(|(n, _)| n).take(3).collect();
         f
+    }
+
+    /// What a held closure's cells or partial's arguments keep alive: new objects by type,
+    /// weighed by what each retains (a tuple or dict of arguments is looked into).
+    fn capture_of(
+        &self,
+        w: u32,
+        tname: &str,
+        retained: &[u64],
+        f: &mut Facts,
+        out: &mut HashMap<u32, (u64, u64)>,
+    ) {
+        let g = self.g;
+        let mut add = |x: u32| {
+            if !self.is_new[x as usize] {
+                return 0;
+            }
+            let e = out.entry(g.type_of[x as usize]).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += retained[x as usize];
+            retained[x as usize]
+        };
+        match tname {
+            "function" => {
+                for (a, tuple) in attributes(g, w) {
+                    if a != "__closure__" {
+                        continue;
+                    }
+                    for e in g.edge_range(tuple) {
+                        if g.edge_kind[e] == kind::CLOSURE {
+                            for c in g.edge_range(g.edge_target[e]) {
+                                add(g.edge_target[c]);
+                            }
+                        }
+                    }
+                }
+            }
+            "functools.partial" => {
+                let mut bytes = 0;
+                for e in g.edge_range(w) {
+                    let x = g.edge_target[e];
+                    if g.edge_kind[e] == kind::CLASS || !self.is_new[x as usize] {
+                        continue;
+                    }
+                    let xt = g.type_name(g.type_of[x as usize]);
+                    if xt == "tuple" || xt == "dict" {
+                        for c in g.edge_range(x) {
+                            let y = g.edge_target[c];
+                            if g.edge_kind[c] != kind::CLASS && g.edge_kind[c] != kind::DICT_KEY {
+                                bytes += add(y);
+                            }
+                        }
+                    } else if !matches!(xt.as_str(), "function" | "method") {
+                        bytes += add(x);
+                    }
+                }
+                if bytes > 0 {
+                    f.partials += 1;
+                    f.cell_bytes += bytes;
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Facts about one held object: closures, bound methods, threads, back-pointers.

@@ -2,6 +2,7 @@
 //! cost per step, evidence and fix, built from `.snap` diffs (full evidence) or from
 //! tracemalloc dumps (allocation sites only).
 
+use super::alloc_sites::{self, SiteShare};
 use super::classify::{Verdict, classify};
 use super::clock;
 use super::dominators::{Dominators, SUPER_ROOT, of_heap};
@@ -36,6 +37,8 @@ pub struct Finding {
     pub location: String,
     /// Allocation site of most of the leaking memory, when recorded.
     pub alloc_site: Option<String>,
+    /// The sites that allocated the most of it, with their shares, largest first.
+    pub alloc_sites: Vec<SiteShare>,
     /// The type that accumulates.
     pub leaking_type: String,
     /// The old object that holds it.
@@ -184,19 +187,35 @@ pub fn detection(site: Option<&str>) -> String {
 /// holds plain containers (lists, tuples, dicts, sets, deques) or bound methods, the class
 /// with the most new bytes among what those keep alive is named (a bound method's
 /// `__self__`, a list's records); otherwise, or when no such class is there, the held type.
-fn blamed_type(held: &str, facts: &super::evidence::Facts) -> String {
-    let wrapper = |t: &str| {
-        !t.contains('.')
-            || [
-                "collections.",
-                "_collections.",
-                "weakref.",
-                "_weakref.",
-                "functools.",
-            ]
+fn blamed_type(held: &str, facts: &super::evidence::Facts, kind: LeakKind) -> String {
+    let wrapper = wrapper_type;
+    // A closure or partial: what its cells or bound arguments keep alive.
+    if kind == LeakKind::ClosureCapture
+        && let Some(t) = facts
+            .captured
             .iter()
-            .any(|p| t.starts_with(p))
-    };
+            .find(|t| !wrapper(&t.name))
+            .or(facts.captured.first())
+    {
+        return t.name.clone();
+    }
+    // Figures: the Figure itself, not its manager, canvas or the arrays it draws.
+    if kind == LeakKind::FigureAccumulation
+        && let Some(t) = facts
+            .subtree
+            .iter()
+            .filter(|t| t.name.starts_with("matplotlib.") && t.name.ends_with(".Figure"))
+            .max_by(|a, b| a.count.cmp(&b.count).then(b.name.cmp(&a.name)))
+    {
+        return t.name.clone();
+    }
+    // Callbacks: the instance each bound method keeps alive through `__self__`.
+    if kind == LeakKind::EventHandler
+        && wrapper(held)
+        && let Some(t) = facts.method_self_types.first()
+    {
+        return t.clone();
+    }
     if !wrapper(held) {
         return held.to_string();
     }
@@ -206,6 +225,67 @@ fn blamed_type(held: &str, facts: &super::evidence::Facts) -> String {
         .filter(|t| !wrapper(&t.name))
         .max_by(|a, b| a.bytes.cmp(&b.bytes).then(b.name.cmp(&a.name)))
         .map_or_else(|| held.to_string(), |t| t.name.clone())
+}
+
+/// What the new garbage of a snapshot is made of.
+struct GarbageParts {
+    /// The user's class with the most new unreachable bytes, when there is one.
+    blamed: Option<String>,
+    /// Where those bytes were allocated.
+    sites: Vec<SiteShare>,
+}
+
+/// The new objects no root reaches in `g`: the class to blame and the sites.
+fn garbage_parts(g: &HeapGraph, is_new: &[bool], doms: &Dominators) -> GarbageParts {
+    let mut by_type: HashMap<u32, u64> = HashMap::new();
+    let mut by_tb: HashMap<u32, u64> = HashMap::new();
+    let mut total = 0u64;
+    for (v, &i) in doms.idom.iter().enumerate() {
+        if i != NONE || !is_new[v] {
+            continue;
+        }
+        let b = g.size[v];
+        total += b;
+        *by_type.entry(g.type_of[v]).or_insert(0) += b;
+        if let Some(a) = g.alloc
+            && let Some(&tb) = a.object_tb.get(v)
+            && tb != NONE
+        {
+            *by_tb.entry(tb).or_insert(0) += b;
+        }
+    }
+    let blamed = by_type
+        .iter()
+        .map(|(&t, &b)| (g.type_name(t), b))
+        .filter(|(name, _)| !wrapper_type(name))
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(name, _)| name);
+    GarbageParts {
+        blamed,
+        sites: alloc_sites::site_shares(
+            g,
+            &alloc_sites::SiteBytes {
+                bytes: by_tb,
+                ..Default::default()
+            },
+            total,
+        ),
+    }
+}
+
+/// Whether a type only wraps or points at what a user would blame: builtins (containers,
+/// bound methods, cells, strings) and the `collections`/`weakref`/`functools` wrappers.
+fn wrapper_type(t: &str) -> bool {
+    !t.contains('.')
+        || [
+            "collections.",
+            "_collections.",
+            "weakref.",
+            "_weakref.",
+            "functools.",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
 }
 
 /// Retained bytes and object counts of every object.
@@ -248,8 +328,9 @@ fn all_dominators(snaps: &[&HeapGraph]) -> Vec<Dominators> {
 
 /// What a finding is about, before its kind is decided.
 pub struct Subject {
-    /// `file:line` of the allocation site, when recorded.
-    pub alloc_site: Option<String>,
+    /// The sites that allocated its new memory, largest share first (empty when none was
+    /// recorded).
+    pub alloc_sites: Vec<SiteShare>,
     /// The location to show when no allocation site was recorded.
     pub fallback_location: String,
     /// The type that accumulates.
@@ -268,16 +349,18 @@ pub struct Subject {
 
 /// A finding from its verdict, subject and growth.
 pub fn finding(v: Verdict, s: Subject, growth: Growth) -> Finding {
+    let alloc_site = s.alloc_sites.first().map(|x| x.site.clone());
     Finding {
         kind: v.kind,
         title: v.kind.title(),
         confidence: v.confidence,
-        location: s.alloc_site.clone().unwrap_or(s.fallback_location),
-        detection: detection(s.alloc_site.as_deref()),
+        location: alloc_site.clone().unwrap_or(s.fallback_location),
+        detection: detection(alloc_site.as_deref()),
         code: None,
         retainer_definition: None,
         static_findings: Vec::new(),
-        alloc_site: s.alloc_site,
+        alloc_site,
+        alloc_sites: s.alloc_sites,
         leaking_type: s.leaking_type,
         retainer_type: s.retainer_type,
         chain_text: s.chain_text,
@@ -297,7 +380,7 @@ fn object_site(g: &HeapGraph, v: u32) -> Option<String> {
     if tb == NONE {
         return None;
     }
-    snap_diff::site_text(g, tb)
+    alloc_sites::site_text(g, tb)
 }
 
 /// Where a retainer is defined when no allocation site was recorded: the module (for
@@ -384,6 +467,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
     let keep = |growth: &Growth, bytes: u64| {
         bytes >= NOISE_FLOOR_BYTES && (n < 3 || growth.pattern.is_growing())
     };
+    let mut judged = Vec::new();
     for s in &d.suspects {
         // A string slot seen growing is reported once, as such.
         if s.leaking_type == "str"
@@ -413,10 +497,74 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             continue;
         }
         let verdict = classify(&facts);
+        judged.push((s, facts, verdict, growth));
+    }
+    // A retainer that holds none of its new objects itself reaches them only through the old
+    // objects below it (a dict of sets of callbacks whose instances point at each other): the
+    // growth is the same leak as the one those hold, so it takes that one's kind.
+    let under = |r: u32, a: u32| {
+        let mut d = doms[n - 1].idom[r as usize];
+        for _ in 0..4 {
+            if d == a {
+                return true;
+            }
+            if d == NONE || d == SUPER_ROOT {
+                return false;
+            }
+            d = doms[n - 1].idom[d as usize];
+        }
+        false
+    };
+    let mut absorbed = vec![false; judged.len()];
+    for i in 0..judged.len() {
+        if judged[i].1.held_total() > 0 {
+            continue;
+        }
+        let a = judged[i].0.retainers[0];
+        let by = (0..judged.len()).find(|&j| {
+            j != i
+                && judged[j].1.held_total() > 0
+                && judged[j].0.retainers.iter().take(64).any(|&r| under(r, a))
+        });
+        if let Some(j) = by {
+            let (kind, confidence) = (judged[j].2.kind, judged[j].2.confidence);
+            let line = format!(
+                "its new objects are reached only through what it holds below it: {} ({})",
+                judged[j].0.chain_text,
+                kind.as_str()
+            );
+            let mut ev = judged[j].2.evidence.clone();
+            ev.insert(0, line);
+            let (_, facts_j, _, _) = &judged[j];
+            let self_types = facts_j.method_self_types.clone();
+            let v = &mut judged[i].2;
+            v.kind = kind;
+            v.confidence = confidence;
+            v.evidence.extend(ev);
+            if judged[i].1.method_self_types.is_empty() {
+                judged[i].1.method_self_types = self_types;
+            }
+            absorbed[j] = true;
+        }
+    }
+    for (k, (s, facts, verdict, growth)) in judged.into_iter().enumerate() {
+        if absorbed[k] {
+            dismissed += 1;
+            continue;
+        }
+        // A figure, file or socket is born where the library call made it; the lines that
+        // later filled it (plots, buffers, dict slots) come after.
+        let leaking_type = blamed_type(&s.leaking_type, &facts, verdict.kind);
+        let sites = match verdict.kind {
+            LeakKind::FigureAccumulation | LeakKind::UnclosedResource => {
+                alloc_sites::made_first(last, &s.sites, &leaking_type, s.retained_growth_bytes)
+            }
+            _ => s.alloc_sites.clone(),
+        };
         let subject = Subject {
-            alloc_site: s.alloc_site.clone(),
+            alloc_sites: sites,
             fallback_location: retainer_location(last, &s.chain_text),
-            leaking_type: blamed_type(&s.leaking_type, &facts),
+            leaking_type,
             retainer_type: s.retainer_type.clone(),
             chain_text: s.chain_text.clone(),
             new_objects: s.new_objects,
@@ -467,7 +615,14 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
                 ],
             };
             let subject = Subject {
-                alloc_site: object_site(last, slot.object),
+                alloc_sites: object_site(last, slot.object)
+                    .map(|site| SiteShare {
+                        site,
+                        bytes: slot.sizes[n - 1],
+                        share: 1.0,
+                    })
+                    .into_iter()
+                    .collect(),
                 fallback_location: retainer_location(last, &chain_text),
                 leaking_type: slot.type_name.clone(),
                 retainer_type: owner_type,
@@ -498,8 +653,19 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             .collect();
         clock::fit(&axis, &bytes, &counts)
     };
-    let gc_enabled = last.meta.get("gc_enabled").and_then(|v| v.as_bool());
+    // A first-generation threshold of 0 switches automatic collection off as gc.disable()
+    // does (gc.set_threshold(0)).
+    let threshold = last
+        .meta
+        .get("gc_threshold")
+        .and_then(|t| t.get(0))
+        .and_then(|t| t.as_u64());
+    let gc_enabled = match last.meta.get("gc_enabled").and_then(|v| v.as_bool()) {
+        Some(true) if threshold == Some(0) => Some(false),
+        e => e,
+    };
     let heap_bytes = last.total_size();
+    let garbage = garbage_parts(last, &is_new, &doms[n - 1]);
     for c in d.cycles.iter().filter(|c| c.status == "garbage") {
         // With the collector running, a little garbage waits for its next pass: cycles
         // under 1% of the heap are that, not a leak.
@@ -508,14 +674,18 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             dismissed += 1;
             continue;
         }
-        let leaking = c
-            .signature
-            .split(" -> ")
-            .nth(1)
-            .and_then(|t| t.split(',').next())
-            .unwrap_or("object")
-            .to_string();
+        let leaking = garbage.blamed.clone().unwrap_or_else(|| {
+            c.signature
+                .split(" -> ")
+                .nth(1)
+                .and_then(|t| t.split(',').next())
+                .unwrap_or("object")
+                .to_string()
+        });
         let why = match gc_enabled {
+            Some(false) if threshold == Some(0) => {
+                "automatic collection was switched off in the process (gc.set_threshold(0)): nothing frees them"
+            }
             Some(false) => {
                 "the cyclic GC was disabled in the process (gc.disable()): nothing frees them"
             }
@@ -539,7 +709,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             ],
         };
         let subject = Subject {
-            alloc_site: None,
+            alloc_sites: garbage.sites.clone(),
             fallback_location: "unknown (garbage: unreachable from every root)".into(),
             leaking_type: leaking,
             retainer_type: "(none: unreachable)".into(),
@@ -615,6 +785,14 @@ pub fn join_source(r: &mut LeakReport, dirs: &[PathBuf], main_file: Option<&str>
         {
             f.code = Some(c.code);
             places.push((path, line));
+        }
+        // The other sites' lines: what the scan says where the wrappers were made.
+        for s in f.alloc_sites.iter().skip(1) {
+            if let Some((path, line, _)) = source_join::code_at(&s.site, dirs)
+                && !places.contains(&(path.clone(), line))
+            {
+                places.push((path, line));
+            }
         }
         let module_file = match source_join::root_module(&f.chain_text) {
             Some("__main__") => main_file.and_then(|m| source_join::resolve(m, dirs)),

@@ -1,5 +1,6 @@
 //! Analyses: one module per question; results are plain data, never printed here.
 
+pub mod alloc_sites;
 pub mod chain;
 pub mod classify;
 pub mod clock;

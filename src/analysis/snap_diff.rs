@@ -1,6 +1,7 @@
 //! The `.snap` diff: what is new and survives, which old object accumulates it (dominators),
 //! by which chain it is reached, and which cycles are kept or leaked.
 
+use super::alloc_sites::{SiteBytes, SiteShare, site_shares, site_text};
 use super::chain::{self, Step};
 use super::cycles::{self, CycleGroup};
 use super::dominators::{Dominators, SUPER_ROOT, of_heap};
@@ -98,6 +99,11 @@ pub struct Suspect {
     pub retained_growth_bytes: u64,
     /// Allocation site of most of the leaking memory, when recorded.
     pub alloc_site: Option<String>,
+    /// The sites that allocated the most of it, largest share first (at most four).
+    pub alloc_sites: Vec<SiteShare>,
+    /// What its new objects' tracebacks say, to choose the sites from (not serialised).
+    #[serde(skip)]
+    pub sites: SiteBytes,
     /// Retainers whose chains have this same shape, grouped into this finding.
     pub group_count: u64,
     /// The grouped retainers' ids in the last snapshot, the example first (not serialised).
@@ -365,7 +371,8 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         new_bytes[d] += new_bytes[p];
         new_count[d] += new_count[p];
     }
-    drop(new_count);
+    // The counts are done with; their buffer holds each new object's candidate below.
+    let mut owner = new_count;
     mark("suspects: credited");
     let mut ranked: Vec<(u32, u64, u64, u32)> = direct
         .into_iter()
@@ -384,7 +391,8 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         candidate[r.3 as usize] = true;
     }
     let mut held_types: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
-    let mut held_sites: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
+    let mut held_tbs: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
+    let mut held_n: Vec<u64> = vec![0; ranked.len()];
     for p in 1..count {
         let d = idom[p];
         if !new_here[p] || !candidate[d as usize] {
@@ -393,14 +401,48 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         if let Some(&i) = slot.get(&d) {
             let v = vertex[p] as usize;
             *held_types[i].entry(g.type_of[v]).or_insert(0) += new_bytes[p];
-            if let Some(a) = g.alloc {
-                let tb = a.object_tb[v];
-                if tb != NONE {
-                    *held_sites[i].entry(tb).or_insert(0) += new_bytes[p];
-                }
+            held_n[i] += 1;
+            if let Some(&tb) = g.alloc.and_then(|a| a.object_tb.get(v))
+                && tb != NONE
+            {
+                *held_tbs[i].entry(tb).or_insert(0) += new_bytes[p];
             }
         }
     }
+    // Sites weigh every new object a candidate keeps alive by its own bytes: the line that
+    // allocated the payload counts, not only the line that made the small object holding it.
+    // Parents come before children in preorder, so each new object takes its parent's slot.
+    let mut held_sites: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
+    let mut site_counts: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
+    let mut typed: Vec<HashMap<(u32, u32), u64>> = vec![HashMap::new(); ranked.len()];
+    if let Some(a) = g.alloc {
+        owner[0] = NONE;
+        for p in 1..count {
+            owner[p] = NONE;
+            if !new_here[p] {
+                continue;
+            }
+            let d = idom[p] as usize;
+            owner[p] = if new_here[d] {
+                owner[d]
+            } else {
+                slot.get(&(d as u32)).map_or(NONE, |&i| i as u32)
+            };
+            if owner[p] == NONE {
+                continue;
+            }
+            let v = vertex[p] as usize;
+            let tb = a.object_tb[v];
+            if tb != NONE {
+                *held_sites[owner[p] as usize].entry(tb).or_insert(0) += g.size[v];
+                *site_counts[owner[p] as usize].entry(tb).or_insert(0) += 1;
+                *typed[owner[p] as usize]
+                    .entry((g.type_of[v], tb))
+                    .or_insert(0) += g.size[v];
+            }
+        }
+    }
+    drop(owner);
     drop(new_here);
     drop(new_bytes);
     drop(candidate);
@@ -436,15 +478,19 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         }
         steps.push(held);
         let shape = format!("{}|{}", chain::shape(&steps), leaking);
-        let alloc_site = held_sites[i]
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .and_then(|(&tb, _)| site_text(g, tb));
+        let sites = SiteBytes {
+            bytes: std::mem::take(&mut held_sites[i]),
+            held: std::mem::take(&mut held_tbs[i]),
+            counts: std::mem::take(&mut site_counts[i]),
+            typed: std::mem::take(&mut typed[i]),
+            held_objects: held_n[i],
+        };
         if let Some((_, s)) = groups.iter_mut().find(|(k, _)| *k == shape) {
             s.group_count += 1;
             s.new_objects += count;
             s.retained_growth_bytes += bytes;
             s.retainers.push(v);
+            s.sites.merge(sites);
             continue;
         }
         groups.push((
@@ -458,13 +504,22 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
                 leaking_type: leaking,
                 new_objects: count,
                 retained_growth_bytes: bytes,
-                alloc_site,
+                alloc_site: None,
+                alloc_sites: Vec::new(),
+                sites,
                 group_count: 1,
                 retainers: vec![v],
             },
         ));
     }
-    let mut out: Vec<Suspect> = groups.into_iter().map(|(_, s)| s).collect();
+    let mut out: Vec<Suspect> = groups
+        .into_iter()
+        .map(|(_, mut s)| {
+            s.alloc_sites = site_shares(g, &s.sites, s.retained_growth_bytes);
+            s.alloc_site = s.alloc_sites.first().map(|x| x.site.clone());
+            s
+        })
+        .collect();
     out.sort_by_key(|s| std::cmp::Reverse(s.retained_growth_bytes));
     if top > 0 {
         out.truncate(top);
@@ -513,35 +568,4 @@ fn site_growth(g: &HeapGraph, is_new: &[bool]) -> Vec<SiteGrowth> {
         .collect();
     out.sort_by(|a, b| b.new_bytes.cmp(&a.new_bytes).then(a.site.cmp(&b.site)));
     out
-}
-
-/// Whether a file belongs to the standard library or an installed package, not the program.
-fn library_file(file: &str) -> bool {
-    let f = file.replace('\\', "/");
-    f.starts_with("<frozen ")
-        || f.contains("/site-packages/")
-        || f.contains("/dist-packages/")
-        || f.contains("/lib/python3.")
-        || f.contains("/lib/python2.")
-}
-
-/// `file:line` of a recorded traceback's allocating frame: the most recent frame in the
-/// program's own code, or the most recent frame when every frame is in a library.
-pub fn site_text(g: &HeapGraph, tb: u32) -> Option<String> {
-    let a = g.alloc?;
-    let lo = *a.tb_offsets.get(tb as usize)? as usize;
-    let hi = *a.tb_offsets.get(tb as usize + 1)? as usize;
-    let frames = a.tb_frames.get(lo..hi)?;
-    let text = |f: u32| -> Option<(String, u32)> {
-        let fr = a.frames.get(f as usize)?;
-        Some((g.strings.get(fr[0]).to_string(), fr[1]))
-    };
-    let innermost = text(*frames.last()?)?;
-    let chosen = frames
-        .iter()
-        .rev()
-        .filter_map(|&f| text(f))
-        .find(|(file, _)| !library_file(file))
-        .unwrap_or(innermost);
-    Some(format!("{}:{}", chosen.0, chosen.1))
 }

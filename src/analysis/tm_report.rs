@@ -2,6 +2,7 @@
 //! tracemalloc records where memory was allocated, not what holds it, so kinds are told from
 //! the allocating file and its source line only, with less confidence than from a `.snap`.
 
+use super::alloc_sites::SiteShare;
 use super::classify::Verdict;
 use super::clock;
 use super::leak_report::{LeakReport, NOISE_FLOOR_BYTES, Subject, finding};
@@ -187,7 +188,11 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBu
             ],
         };
         let subject = Subject {
-            alloc_site: Some(site.clone()),
+            alloc_sites: vec![SiteShare {
+                site: site.clone(),
+                bytes: grown as u64,
+                share: 1.0,
+            }],
             fallback_location: site.clone(),
             leaking_type: "(tracemalloc records no types)".into(),
             retainer_type: "(tracemalloc records no retainers)".into(),

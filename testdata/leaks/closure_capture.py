@@ -7,11 +7,11 @@ DONE = []
 
 def process(large_data):
     total = sum(large_data[:10])
-    return lambda: "processed %d items, %d" % (len(large_data), total)  # <- leak
+    return lambda: "processed %d items, %d" % (len(large_data), total)
 
 
 def step(n):
-    body = bytes(8000)
+    body = bytes(8000)  # <- leak
     DONE.append(process(body))
 
 

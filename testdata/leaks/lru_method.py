@@ -7,7 +7,7 @@ import _harness  # noqa: E402
 class PriceService:
     def __init__(self, region):
         self.region = region
-        self.table = list(range(40))
+        self.table = list(range(40))  # <- leak
 
     @functools.lru_cache(maxsize=None)
     def price(self, item):
@@ -15,7 +15,7 @@ class PriceService:
 
 
 def step(n):
-    PriceService("eu-%d" % n).price(n)  # <- leak
+    PriceService("eu-%d" % n).price(n)
 
 
 _harness.run(step, "lru_method")

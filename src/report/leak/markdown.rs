@@ -99,6 +99,18 @@ pub fn render(r: &LeakReport, n: usize) -> String {
             ));
         }
         out.push('\n');
+        if f.alloc_sites.len() > 1 {
+            out.push_str("Allocation sites (share of the new bytes):\n\n");
+            for s in &f.alloc_sites {
+                out.push_str(&format!(
+                    "- `{}`: {} ({:.0}%)\n",
+                    cell(&s.site),
+                    size(s.bytes as i64, false),
+                    100.0 * s.share
+                ));
+            }
+            out.push('\n');
+        }
         if let Some(code) = &f.code {
             out.push_str("Allocated here:\n\n");
             out.push_str(&fence("python", code));

@@ -86,6 +86,14 @@ pub fn render(r: &LeakReport, n: usize) -> String {
             for e in &f.evidence {
                 out.push_str(&format!("   - {e}\n"));
             }
+            if f.alloc_sites.len() > 1 {
+                let sites: Vec<String> = f
+                    .alloc_sites
+                    .iter()
+                    .map(|s| format!("{} ({:.0}%)", s.site, 100.0 * s.share))
+                    .collect();
+                out.push_str(&format!("   allocated at: {}\n", sites.join(", ")));
+            }
             out.push_str(&format!("   fix: {}\n", f.fix));
         }
     }
