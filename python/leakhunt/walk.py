@@ -122,6 +122,15 @@ def _calibrate():
     return 0
 
 
+
+def _module_dict(m):
+    """[the module's __dict__] read without calling into the module (no __getattr__), or []."""
+    try:
+        d = object.__getattribute__(m, "__dict__")
+    except Exception:
+        return []
+    return [d] if type(d) is dict else []
+
 class Walker:
     """Walks the heap from a seed list; results are left in attributes (see `finish`)."""
 
@@ -734,7 +743,10 @@ class Walker:
             fields = [get(o) for get, _ in self.code_attrs]
             self._emit(fields, [F.ATTRIBUTE] * len(fields), [sid for _, sid in self.code_attrs])
         elif p == P.MODULE:
-            refs = gc.get_referents(o)
+            # Only the module's dict: an extension module's own traverse also walks its C
+            # state, and _asyncio's (3.12, 3.13) can loop forever over its future-iterator
+            # free list, growing the referents list until the process runs out of memory.
+            refs = _module_dict(o)
             self._emit_with_dict(refs, [], [], refs, F.OTHER)
         elif p == P.FRAME:
             self._frame(o)
