@@ -737,15 +737,17 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             "ran on a thinned series: rotation deleted {thinned} snapshots between the baseline and the newest ones (--keep, --max-disk); the fit uses those left"
         ));
     }
+    // Only a recorded series needs CPU time; a program's own dumps with steps are measured
+    // against those steps.
     let recorded = d.snapshots.iter().any(|i| {
-        i.reason.is_some()
+        i.reason.as_deref().is_some_and(|r| r != "dump")
             || i.label.as_deref().is_some_and(|l| {
                 ["interval (#", "signal ", "at exit", "attach (#"]
                     .iter()
                     .any(|p| l.starts_with(p))
             })
     });
-    if n >= 3 && recorded && axis.unit != "cpu_second" {
+    if n >= 3 && recorded && axis.unit != "cpu_second" && axis.unit != "step" {
         notes.push(format!(
             "the snapshots carry no CPU time (an older leakhunt recorded them): growth is fitted against {}s, so memory that grew under load and held once the load stopped can read as a plateau",
             axis.unit

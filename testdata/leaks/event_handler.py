@@ -15,7 +15,7 @@ class Widget:
     def __init__(self, bus, n):
         self.n = n
         self.title = "widget %d" % n
-        bus.subscribe("click", self.on_click)
+        bus.subscribe("click", self.on_click)  # <- leak
 
     def on_click(self, event):
         return self.n
@@ -25,7 +25,7 @@ BUS = EventBus()
 
 
 def step(n):
-    Widget(BUS, n)  # <- leak
+    Widget(BUS, n)
 
 
 _harness.run(step, "event_handler")
