@@ -54,6 +54,8 @@ def _raw_reader():
 
 
 _MANAGED_DICT = 1 << 4   # Py_TPFLAGS_MANAGED_DICT (3.11)
+_UNSET = object()
+_managed = [_UNSET]      # the 3.11 pre-header reader, made once (None: not needed here)
 
 
 def _managed_dict_reader():
@@ -86,7 +88,9 @@ def _managed_dict_reader():
 def reader(public=False):
     """obj -> its traceback key (tuple of (filename, lineno), oldest first) or None."""
     key = _reader(public)
-    managed = None if public else _managed_dict_reader()
+    if not public and _managed[0] is _UNSET:
+        _managed[0] = _managed_dict_reader()
+    managed = None if public else _managed[0]
     if managed is None:
         return key
 

@@ -98,9 +98,8 @@ pub fn site_text(g: &HeapGraph, tb: u32) -> Option<String> {
     frame_text(g, allocating_frame(g, tb)?).map(|(t, _)| t)
 }
 
-/// The sites of a finding, from its new bytes per traceback (`by_tb`) and those of the
-/// objects it holds directly (`held_tb`, each weighed by what it keeps alive), out of
-/// `total`: the allocating lines with their shares, largest first. When the largest line
+/// The sites of a finding, from its new bytes per traceback and those of the objects it
+/// holds directly (each weighed by what it keeps alive), out of `total`: the allocating lines with their shares, largest first. When the largest line
 /// made under two thirds of the bytes and runs inside a call from the line that made the
 /// held objects (a record's constructor making its parts), that line comes first instead,
 /// its share what was allocated under it (`Node(parent)`, not `self.children = []`).
@@ -129,19 +128,24 @@ pub fn site_shares(g: &HeapGraph, sb: &SiteBytes, total: u64) -> Vec<SiteShare> 
             }
         }
         if under * 3 >= sited * 2 && top_under * 2 > top_all && top_objects <= sb.held_objects {
-            out.retain(|s| s.site != held_site);
-            out.insert(
-                0,
-                SiteShare {
-                    site: held_site,
-                    bytes: under,
-                    share: fraction(under, total),
-                },
-            );
+            lead_with(&mut out, held_site, under, total);
         }
     }
     out.truncate(SITES_SHOWN);
     out
+}
+
+/// Put `site` first in `out`, with `bytes` as what it covers.
+fn lead_with(out: &mut Vec<SiteShare>, site: String, bytes: u64, total: u64) {
+    out.retain(|s| s.site != site);
+    out.insert(
+        0,
+        SiteShare {
+            site,
+            bytes,
+            share: fraction(bytes, total),
+        },
+    );
 }
 
 /// The sites with the line that made the objects of type `leaking` first (a figure, a file,
@@ -170,15 +174,7 @@ pub fn made_first(g: &HeapGraph, sb: &SiteBytes, leaking: &str, total: u64) -> V
             .filter(|&(&tb, _)| frames(g, tb).contains(&h))
             .map(|(_, &b)| b)
             .sum();
-        out.retain(|s| s.site != site);
-        out.insert(
-            0,
-            SiteShare {
-                site,
-                bytes,
-                share: fraction(bytes, total),
-            },
-        );
+        lead_with(&mut out, site, bytes, total);
     }
     out.truncate(SITES_SHOWN);
     out
@@ -194,14 +190,8 @@ fn fraction(b: u64, total: u64) -> f64 {
 
 /// Allocating lines by the bytes they made, largest first.
 fn ranked(g: &HeapGraph, by_tb: &HashMap<u32, u64>, total: u64) -> Vec<SiteShare> {
-    let mut by_frame: HashMap<u32, u64> = HashMap::new();
-    for (&tb, &b) in by_tb {
-        if let Some(f) = allocating_frame(g, tb) {
-            *by_frame.entry(f).or_insert(0) += b;
-        }
-    }
     let mut by_site: HashMap<String, u64> = HashMap::new();
-    for (f, b) in by_frame {
+    for (f, b) in by_frame(g, by_tb) {
         if let Some((site, _)) = frame_text(g, f) {
             *by_site.entry(site).or_insert(0) += b;
         }
@@ -218,15 +208,20 @@ fn ranked(g: &HeapGraph, by_tb: &HashMap<u32, u64>, total: u64) -> Vec<SiteShare
     out
 }
 
-/// The allocating frame of the held objects that keep the most bytes alive.
-fn held_frame(g: &HeapGraph, held_tb: &HashMap<u32, u64>) -> Option<u32> {
-    let mut by_frame: HashMap<u32, u64> = HashMap::new();
-    for (&tb, &b) in held_tb {
+/// Bytes per allocating frame, from bytes per traceback.
+fn by_frame(g: &HeapGraph, by_tb: &HashMap<u32, u64>) -> HashMap<u32, u64> {
+    let mut out: HashMap<u32, u64> = HashMap::new();
+    for (&tb, &b) in by_tb {
         if let Some(f) = allocating_frame(g, tb) {
-            *by_frame.entry(f).or_insert(0) += b;
+            *out.entry(f).or_insert(0) += b;
         }
     }
-    by_frame
+    out
+}
+
+/// The allocating frame of the held objects that keep the most bytes alive.
+fn held_frame(g: &HeapGraph, held_tb: &HashMap<u32, u64>) -> Option<u32> {
+    by_frame(g, held_tb)
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
         .map(|(f, _)| f)

@@ -323,8 +323,7 @@ impl<'g, 'a> Context<'g, 'a> {
                 if self.comp_of[w as usize] != NONE {
                     f.cyclic_held += 1;
                 }
-                self.describe_held(w, &tname, &owners, retained, &mut f, &mut cells);
-                self.capture_of(w, &tname, retained, &mut f, &mut captured);
+                self.describe_held(w, &tname, &owners, &mut f, &mut cells, &mut captured);
             }
             // Dict entries: does the value refer to its key; is it an empty container?
             let pairs = if keys.len() == values.len() {
@@ -362,80 +361,30 @@ impl<'g, 'a> Context<'g, 'a> {
         f
     }
 
-    /// What a held closure's cells or partial's arguments keep alive: new objects by type,
-    /// weighed by what each retains (a tuple or dict of arguments is looked into).
-    fn capture_of(
-        &self,
-        w: u32,
-        tname: &str,
-        retained: &[u64],
-        f: &mut Facts,
-        out: &mut HashMap<u32, (u64, u64)>,
-    ) {
-        let g = self.g;
-        let mut add = |x: u32| {
-            if !self.is_new[x as usize] {
-                return 0;
-            }
-            let e = out.entry(g.type_of[x as usize]).or_insert((0, 0));
-            e.0 += 1;
-            e.1 += retained[x as usize];
-            retained[x as usize]
-        };
-        match tname {
-            "function" => {
-                for (a, tuple) in attributes(g, w) {
-                    if a != "__closure__" {
-                        continue;
-                    }
-                    for e in g.edge_range(tuple) {
-                        if g.edge_kind[e] == kind::CLOSURE {
-                            for c in g.edge_range(g.edge_target[e]) {
-                                add(g.edge_target[c]);
-                            }
-                        }
-                    }
-                }
-            }
-            "functools.partial" => {
-                let mut bytes = 0;
-                for e in g.edge_range(w) {
-                    let x = g.edge_target[e];
-                    if g.edge_kind[e] == kind::CLASS || !self.is_new[x as usize] {
-                        continue;
-                    }
-                    let xt = g.type_name(g.type_of[x as usize]);
-                    if xt == "tuple" || xt == "dict" {
-                        for c in g.edge_range(x) {
-                            let y = g.edge_target[c];
-                            if g.edge_kind[c] != kind::CLASS && g.edge_kind[c] != kind::DICT_KEY {
-                                bytes += add(y);
-                            }
-                        }
-                    } else if !matches!(xt.as_str(), "function" | "method") {
-                        bytes += add(x);
-                    }
-                }
-                if bytes > 0 {
-                    f.partials += 1;
-                    f.cell_bytes += bytes;
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Facts about one held object: closures, bound methods, threads, back-pointers.
+    /// Facts about one held object: closures, partials, bound methods, threads,
+    /// back-pointers. What a closure's cells or a partial's arguments keep alive goes into
+    /// `captured` by type, each object weighed by what it retains (a tuple or dict of
+    /// arguments is looked into).
     fn describe_held(
         &self,
         w: u32,
         tname: &str,
         owners: &[u32],
-        retained: &[u64],
         f: &mut Facts,
         cells: &mut HashMap<String, u64>,
+        captured: &mut HashMap<u32, (u64, u64)>,
     ) {
         let g = self.g;
+        let retained = self.retained;
+        let mut capture = |x: u32| {
+            if !self.is_new[x as usize] {
+                return 0;
+            }
+            let e = captured.entry(g.type_of[x as usize]).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += retained[x as usize];
+            retained[x as usize]
+        };
         let attrs = attributes(g, w);
         if let Some((label, _)) = attrs.iter().find(|(_, t)| owners.binary_search(t).is_ok()) {
             f.back_pointers += 1;
@@ -462,13 +411,33 @@ impl<'g, 'a> Context<'g, 'a> {
                     // What the cell holds and keeps alive only through the closure.
                     let mut bytes = 0;
                     for c in g.edge_range(cell) {
-                        let x = g.edge_target[c];
-                        if self.is_new[x as usize] {
-                            bytes += retained[x as usize];
-                        }
+                        bytes += capture(g.edge_target[c]);
                     }
                     f.cell_bytes += bytes;
                     *cells.entry(g.edge_label_text(e)).or_insert(0) += bytes;
+                }
+            }
+            "functools.partial" => {
+                let mut bytes = 0;
+                for e in g.edge_range(w) {
+                    let x = g.edge_target[e];
+                    if g.edge_kind[e] == kind::CLASS || !self.is_new[x as usize] {
+                        continue;
+                    }
+                    let xt = g.type_name(g.type_of[x as usize]);
+                    if xt == "tuple" || xt == "dict" {
+                        for c in g.edge_range(x) {
+                            if g.edge_kind[c] != kind::CLASS && g.edge_kind[c] != kind::DICT_KEY {
+                                bytes += capture(g.edge_target[c]);
+                            }
+                        }
+                    } else if !matches!(xt.as_str(), "function" | "method") {
+                        bytes += capture(x);
+                    }
+                }
+                if bytes > 0 {
+                    f.partials += 1;
+                    f.cell_bytes += bytes;
                 }
             }
             _ => {}

@@ -391,8 +391,7 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         candidate[r.3 as usize] = true;
     }
     let mut held_types: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
-    let mut held_tbs: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
-    let mut held_n: Vec<u64> = vec![0; ranked.len()];
+    let mut site_bytes: Vec<SiteBytes> = vec![SiteBytes::default(); ranked.len()];
     for p in 1..count {
         let d = idom[p];
         if !new_here[p] || !candidate[d as usize] {
@@ -401,20 +400,17 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         if let Some(&i) = slot.get(&d) {
             let v = vertex[p] as usize;
             *held_types[i].entry(g.type_of[v]).or_insert(0) += new_bytes[p];
-            held_n[i] += 1;
+            site_bytes[i].held_objects += 1;
             if let Some(&tb) = g.alloc.and_then(|a| a.object_tb.get(v))
                 && tb != NONE
             {
-                *held_tbs[i].entry(tb).or_insert(0) += new_bytes[p];
+                *site_bytes[i].held.entry(tb).or_insert(0) += new_bytes[p];
             }
         }
     }
     // Sites weigh every new object a candidate keeps alive by its own bytes: the line that
     // allocated the payload counts, not only the line that made the small object holding it.
     // Parents come before children in preorder, so each new object takes its parent's slot.
-    let mut held_sites: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
-    let mut site_counts: Vec<HashMap<u32, u64>> = vec![HashMap::new(); ranked.len()];
-    let mut typed: Vec<HashMap<(u32, u32), u64>> = vec![HashMap::new(); ranked.len()];
     if let Some(a) = g.alloc {
         owner[0] = NONE;
         for p in 1..count {
@@ -434,11 +430,10 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
             let v = vertex[p] as usize;
             let tb = a.object_tb[v];
             if tb != NONE {
-                *held_sites[owner[p] as usize].entry(tb).or_insert(0) += g.size[v];
-                *site_counts[owner[p] as usize].entry(tb).or_insert(0) += 1;
-                *typed[owner[p] as usize]
-                    .entry((g.type_of[v], tb))
-                    .or_insert(0) += g.size[v];
+                let sb = &mut site_bytes[owner[p] as usize];
+                *sb.bytes.entry(tb).or_insert(0) += g.size[v];
+                *sb.counts.entry(tb).or_insert(0) += 1;
+                *sb.typed.entry((g.type_of[v], tb)).or_insert(0) += g.size[v];
             }
         }
     }
@@ -478,13 +473,7 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         }
         steps.push(held);
         let shape = format!("{}|{}", chain::shape(&steps), leaking);
-        let sites = SiteBytes {
-            bytes: std::mem::take(&mut held_sites[i]),
-            held: std::mem::take(&mut held_tbs[i]),
-            counts: std::mem::take(&mut site_counts[i]),
-            typed: std::mem::take(&mut typed[i]),
-            held_objects: held_n[i],
-        };
+        let sites = std::mem::take(&mut site_bytes[i]);
         if let Some((_, s)) = groups.iter_mut().find(|(k, _)| *k == shape) {
             s.group_count += 1;
             s.new_objects += count;

@@ -115,27 +115,16 @@ def run_one(prog, py, bin_, frames, keep, reuse=False):
         os.makedirs(cwd)
         env = dict(os.environ)
         env["LEAKHUNT_TRACEMALLOC"] = str(frames)
-        t0 = time.monotonic()
-        try:
-            proc = subprocess.run([py, prog, outdir], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=TIMEOUT, universal_newlines=True, errors="replace")
-        except subprocess.TimeoutExpired:
-            res["run_s"] = time.monotonic() - t0
-            res["error"] = "program timed out after %d s" % TIMEOUT
+        proc = timed_run([py, prog, outdir], res, "run_s", "program", cwd=cwd, env=env)
+        if proc is None:
             return res
-        except OSError as exc:
-            res["run_s"] = time.monotonic() - t0
-            res["error"] = "cannot run %s: %s" % (py, exc)
-            return res
-        res["run_s"] = time.monotonic() - t0
         if proc.returncode != 0:
             if is_import_failure(proc.stderr):
                 res["skipped"] = last_line(proc.stderr)
             else:
                 res["error"] = "program exited %d: %s" % (proc.returncode, last_line(proc.stderr))
             return res
-        snaps = [os.path.join(outdir, "%s-%d.snap" % (name, k)) for k in (1, 2, 3)]
+        snaps = snap_paths(outdir, name)
         absent = [os.path.basename(s) for s in snaps if not os.path.isfile(s)]
         if absent:
             res["error"] = "program wrote no %s (%s)" % (", ".join(absent), last_line(proc.stderr))
@@ -145,26 +134,35 @@ def run_one(prog, py, bin_, frames, keep, reuse=False):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def snap_paths(outdir, name):
+    return [os.path.join(outdir, "%s-%d.snap" % (name, k)) for k in (1, 2, 3)]
+
+
+def timed_run(cmd, res, key, what, **kw):
+    """Run `cmd` (stdout, stderr captured as text, TIMEOUT), its seconds into res[key];
+    None with res["error"] set when it timed out or could not start."""
+    t0 = time.monotonic()
+    try:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=TIMEOUT,
+                              universal_newlines=True, errors="replace", **kw)
+    except subprocess.TimeoutExpired:
+        res["error"] = "%s timed out after %d s" % (what, TIMEOUT)
+    except OSError as exc:
+        res["error"] = "cannot run %s: %s" % (cmd[0], exc)
+    finally:
+        res[key] = time.monotonic() - t0
+    return None
+
+
 def report_one(res, name, outdir, bin_, workdir):
     """Run the report on the program's three snapshots in `outdir`; fills `res`."""
-    snaps = [os.path.join(outdir, "%s-%d.snap" % (name, k)) for k in (1, 2, 3)]
     cwd = os.path.join(workdir, "cwd")
     os.makedirs(cwd, exist_ok=True)
-    t1 = time.monotonic()
-    try:
-        rep = subprocess.run([bin_, "report"] + snaps + ["--format", "json"], cwd=cwd,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, timeout=TIMEOUT,
-                             universal_newlines=True, errors="replace")
-    except subprocess.TimeoutExpired:
-        res["report_s"] = time.monotonic() - t1
-        res["error"] = "report timed out after %d s" % TIMEOUT
+    cmd = [bin_, "report"] + snap_paths(outdir, name) + ["--format", "json"]
+    rep = timed_run(cmd, res, "report_s", "report", cwd=cwd)
+    if rep is None:
         return res
-    except OSError as exc:
-        res["report_s"] = time.monotonic() - t1
-        res["error"] = "cannot run %s: %s" % (bin_, exc)
-        return res
-    res["report_s"] = time.monotonic() - t1
     if rep.returncode != 0:
         res["error"] = "report exited %d: %s" % (rep.returncode, last_line(rep.stderr))
         return res
