@@ -9,7 +9,8 @@ Picks a free loopback port, starts
 (stdout/stderr to OUTDIR/record.stdout, OUTDIR/record.stderr), waits until
 /health answers, waits 4 s for baseline snapshots, sends N requests (default
 1500) at most R per second (default 300) over one keep-alive connection,
-waits 10 s idle, sends SIGTERM to the record process (SIGKILL to its process
+waits 10 s idle (longer, up to 40 s, until three snapshots were written since the
+load ended), sends SIGTERM to the record process (SIGKILL to its process
 group after 15 s), then writes `LEAKHUNT report OUTDIR/snaps --format json` to
 OUTDIR/report.json and prints one line about it.  The load stops early after
 25 s (the line says how many requests were sent); OUTDIR/timeline.json has the
@@ -32,7 +33,9 @@ import time
 
 HEALTH_TIMEOUT = 15.0      # s for the service to answer /health
 BASELINE = 4.0             # s idle before the load (baseline snapshots)
-QUIET = 10.0               # s idle after the load
+QUIET = 10.0               # s idle after the load, at least
+QUIET_SNAPS = 3            # ... and until this many snapshots were written since it ended
+QUIET_MAX = 40.0           # s idle at most, whatever the snapshots
 LOAD_BUDGET = 25.0         # s at most for the load itself; fewer requests if slower
 TERM_GRACE = 15.0          # s after SIGTERM before SIGKILL
 RUN_DEADLINE = 90.0        # s: report and stats get what is left of this (at least 10 s)
@@ -173,6 +176,25 @@ def one_line(text, limit=200):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def quiet(snaps, proc):
+    """Stay idle QUIET seconds, and on a slow machine (big heaps take longer to dump) until
+    QUIET_SNAPS snapshots were written since the load ended, the first of which may have
+    begun during it: what a user sees who looks a while after the load."""
+    ended = time.time()
+    t0 = time.monotonic()
+    time.sleep(QUIET)
+    while time.monotonic() - t0 < QUIET_MAX and proc.poll() is None:
+        since = 0
+        for path in glob.glob(os.path.join(snaps, "*.snap")):
+            try:
+                since += os.stat(path).st_mtime >= ended
+            except OSError:
+                pass
+        if since >= QUIET_SNAPS:
+            return
+        time.sleep(0.25)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("leakhunt")
@@ -238,7 +260,7 @@ def main():
             if proc.poll() is not None:
                 failed.append(f"record exited during the load (rc {proc.returncode})")
             else:
-                time.sleep(QUIET)
+                quiet(snaps, proc)
     finally:
         if client is not None:
             client.close()
