@@ -63,6 +63,30 @@ fn library_file(file: &str) -> bool {
         || f.contains("/lib/python2.")
 }
 
+/// Whether a file is one of leakhunt's own dumper modules: what they allocate (a 3.11
+/// instance's `__dict__`, made when the walk reads it) was made by the snapshot, not by the
+/// program.
+fn dumper_file(file: &str) -> bool {
+    const OWN: [&str; 13] = [
+        "__init__.py",
+        "addresses.py",
+        "allocsites.py",
+        "capture.py",
+        "dumper.py",
+        "forkdump.py",
+        "metajson.py",
+        "roots.py",
+        "snapformat.py",
+        "strings.py",
+        "typeplans.py",
+        "walk.py",
+        "writer.py",
+    ];
+    let f = file.replace('\\', "/");
+    f.rsplit_once("/leakhunt/")
+        .is_some_and(|(_, name)| OWN.contains(&name))
+}
+
 /// The frames of a recorded traceback, outermost first.
 fn frames<'g>(g: &'g HeapGraph, tb: u32) -> &'g [u32] {
     let Some(a) = g.alloc else { return &[] };
@@ -83,9 +107,18 @@ fn frame_text(g: &HeapGraph, f: u32) -> Option<(String, bool)> {
 }
 
 /// The allocating frame of a traceback: the most recent frame in the program's own code, or
-/// the most recent frame when every frame is in a library.
+/// the most recent frame when every frame is in a library; none when leakhunt's dumper made
+/// the object.
 fn allocating_frame(g: &HeapGraph, tb: u32) -> Option<u32> {
     let fs = frames(g, tb);
+    let made_by_dumper = fs.iter().any(|&f| {
+        g.alloc
+            .and_then(|a| a.frames.get(f as usize))
+            .is_some_and(|fr| dumper_file(g.strings.get(fr[0])))
+    });
+    if made_by_dumper {
+        return None;
+    }
     fs.iter()
         .rev()
         .copied()
@@ -225,4 +258,21 @@ fn held_frame(g: &HeapGraph, held_tb: &HashMap<u32, u64>) -> Option<u32> {
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
         .map(|(f, _)| f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dumpers_own_frames_are_known_wherever_it_runs_from() {
+        assert!(dumper_file(
+            "/tmp/leakhunt-0/py-0.1.0-db7bd0c4/leakhunt/dumper.py"
+        ));
+        assert!(dumper_file(
+            "/venv/lib/python3.12/site-packages/leakhunt/walk.py"
+        ));
+        assert!(!dumper_file("/srv/app/leakhunt/views.py"));
+        assert!(!dumper_file("/srv/app/dumper.py"));
+    }
 }
