@@ -203,9 +203,9 @@ fn render(view: &TmView, g: &GroupArgs) -> Result<String> {
         Format::Table => report::table::tm_view(view, g.top),
         Format::Json => report::json::tm_view(view, g.top),
         Format::Markdown => report::markdown::tm_view(view, g.top),
-        Format::Dot | Format::Sarif => {
+        Format::Dot | Format::Sarif | Format::Html => {
             return Err(Error::usage(
-                "--format dot draws object-graph (.snap) diffs only; sarif is for scan",
+                "--format dot and html draw object-graph (.snap) diffs and reports only; sarif is for scan",
             ));
         }
     })
@@ -300,6 +300,7 @@ fn snap_diff(files: &[PathBuf], sources: &[Source], g: &GroupArgs) -> Result<(St
         Format::Json => report::json::snap_diff(&d, g.top),
         Format::Markdown => report::markdown::snap_diff(&d, g.top),
         Format::Dot => report::dot::snap_diff(&d, g.top),
+        Format::Html => report::diff_html::render(&d, g.top),
         Format::Sarif => return Err(Error::usage("--format sarif is for scan")),
     };
     Ok((text, 0))
@@ -349,7 +350,7 @@ fn stats(a: &StatsArgs, progress: &Progress) -> Result<(String, i32)> {
         let graph = snap::load(&src)?;
         let s = snap_stats::stats(a.file.clone(), &graph);
         let text = match a.group.format {
-            Format::Table | Format::Dot | Format::Sarif => {
+            Format::Table | Format::Dot | Format::Sarif | Format::Html => {
                 report::table::snap_stats(&s, a.group.top)
             }
             Format::Json => report::json::snap_stats(&s, a.group.top),
@@ -432,8 +433,11 @@ fn leak_report(a: &ReportArgs, progress: &Progress) -> Result<(String, i32)> {
         Format::Table => report::leak::table::render(&report, a.top),
         Format::Json => report::leak::json::render(&report, a.top),
         Format::Markdown => report::leak::markdown::render(&report, a.top),
+        Format::Html => report::leak::html::render(&report, a.top),
         Format::Dot | Format::Sarif => {
-            return Err(Error::usage("report faces are table, json and markdown"));
+            return Err(Error::usage(
+                "report faces are table, json, markdown and html",
+            ));
         }
     };
     let failed = gate.is_some_and(|kinds| {

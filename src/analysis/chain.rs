@@ -14,6 +14,8 @@ pub struct Step {
     /// The reference's name: `handlers`, `['req-17']`, `[3]`, `<closure payload>`, or the
     /// root's description for the first step.
     pub label: String,
+    /// The object's own size in bytes (for a last `[*]` step, the new bytes held).
+    pub bytes: u64,
 }
 
 /// Most steps shown before the middle of a long chain is elided.
@@ -65,6 +67,7 @@ fn steps_with_objects(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<(St
                 Step {
                     type_name: ty,
                     label: root_text(g, h.object, root),
+                    bytes: 0,
                 },
                 h.object,
             ));
@@ -94,6 +97,7 @@ fn steps_with_objects(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<(St
                 Step {
                     type_name: g.type_name(g.type_of[next.object as usize]),
                     label: l,
+                    bytes: 0,
                 },
                 next.object,
             ));
@@ -111,6 +115,7 @@ fn steps_with_objects(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<(St
                 Step {
                     type_name,
                     label: format!("<closure {}>", text(label)),
+                    bytes: 0,
                 },
                 next.object,
             ));
@@ -144,10 +149,14 @@ fn steps_with_objects(g: &HeapGraph, hops: &[Hop], root: Option<u32>) -> Vec<(St
             Step {
                 type_name: ty,
                 label: l,
+                bytes: 0,
             },
             h.object,
         ));
         i += 1;
+    }
+    for (s, v) in &mut out {
+        s.bytes = g.size[*v as usize];
     }
     out
 }
@@ -184,6 +193,7 @@ pub fn dominator_steps(
             out.push(Step {
                 type_name: String::new(),
                 label: SKIPPED.to_string(),
+                bytes: 0,
             });
         }
     }

@@ -45,6 +45,8 @@ pub struct Finding {
     pub retainer_type: String,
     /// Chain from a root to the leaking objects.
     pub chain_text: String,
+    /// The same chain as steps, each with its object's size (empty for garbage cycles).
+    pub chain: Vec<chain::Step>,
     /// New objects held.
     pub new_objects: u64,
     /// Their bytes at the last snapshot: what `--min-growth` compares.
@@ -339,6 +341,8 @@ pub struct Subject {
     pub retainer_type: String,
     /// The retention chain.
     pub chain_text: String,
+    /// The retention chain as steps.
+    pub chain: Vec<chain::Step>,
     /// New objects held.
     pub new_objects: u64,
     /// Their bytes.
@@ -364,6 +368,7 @@ pub fn finding(v: Verdict, s: Subject, growth: Growth) -> Finding {
         leaking_type: s.leaking_type,
         retainer_type: s.retainer_type,
         chain_text: s.chain_text,
+        chain: s.chain,
         new_objects: s.new_objects,
         growth_bytes: s.growth_bytes,
         group_count: s.group_count,
@@ -567,6 +572,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             leaking_type,
             retainer_type: s.retainer_type.clone(),
             chain_text: s.chain_text.clone(),
+            chain: s.chain.clone(),
             new_objects: s.new_objects,
             growth_bytes: s.retained_growth_bytes,
             group_count: s.group_count,
@@ -599,6 +605,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             steps.push(chain::Step {
                 type_name: slot.type_name.clone(),
                 label: label.clone(),
+                bytes: slot.sizes[n - 1],
             });
             let chain_text = chain::text(&steps);
             let sizes: Vec<String> = slot.sizes.iter().map(|&b| size(b as i64, false)).collect();
@@ -627,6 +634,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
                 leaking_type: slot.type_name.clone(),
                 retainer_type: owner_type,
                 chain_text,
+                chain: steps,
                 new_objects: 1,
                 growth_bytes: slot.sizes[n - 1],
                 group_count: 1,
@@ -714,6 +722,7 @@ pub fn from_snaps(paths: &[PathBuf], snaps: &[&HeapGraph]) -> LeakReport {
             leaking_type: leaking,
             retainer_type: "(none: unreachable)".into(),
             chain_text: format!("(unreachable) cycle: {}", c.signature),
+            chain: Vec::new(),
             new_objects: c.objects,
             growth_bytes: c.bytes,
             group_count: c.count,

@@ -462,11 +462,13 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
             steps.push(Step {
                 type_name: g.type_name(g.type_of[v as usize]),
                 label: "(unreachable)".into(),
+                bytes: g.size[v as usize],
             });
         }
         let held = Step {
             type_name: leaking.clone(),
             label: "[*]".into(),
+            bytes,
         };
         if let Some(d) = &mut dom_steps {
             d.push(held.clone());
@@ -506,6 +508,9 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         .map(|(_, mut s)| {
             s.alloc_sites = site_shares(g, &s.sites, s.retained_growth_bytes);
             s.alloc_site = s.alloc_sites.first().map(|x| x.site.clone());
+            if let Some(held) = s.chain.last_mut() {
+                held.bytes = s.retained_growth_bytes;
+            }
             s
         })
         .collect();

@@ -197,6 +197,7 @@ pub fn from_tracemalloc(paths: &[PathBuf], snaps: &[&TmSnapshot], dirs: &[PathBu
             leaking_type: "(tracemalloc records no types)".into(),
             retainer_type: "(tracemalloc records no retainers)".into(),
             chain_text: format!("allocated at {site}"),
+            chain: Vec::new(),
             new_objects: (counts[n - 1] - counts[0]).max(0.0) as u64,
             growth_bytes: grown as u64,
             group_count: 1,

@@ -1,6 +1,9 @@
-//! Report faces: render analysis results as a table, JSON or Markdown. Reports never compute.
+//! Report faces: render analysis results as a table, JSON, Markdown, DOT, SARIF or HTML.
+//! Reports never compute.
 
+pub mod diff_html;
 pub mod dot;
+pub mod html;
 pub mod json;
 pub mod leak;
 pub mod markdown;
@@ -22,6 +25,8 @@ pub enum Format {
     Dot,
     /// SARIF 2.1.0, for code hosts that show findings inline (source scans).
     Sarif,
+    /// One self-contained HTML page with drawn growth curves and chains (report, .snap diff).
+    Html,
 }
 
 /// The first `top` items (all of them when `top` is 0), as `--top N` means everywhere.

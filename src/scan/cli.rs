@@ -86,9 +86,9 @@ pub fn run(a: &ScanArgs) -> Result<(String, i32)> {
         Format::Json => report::scan::json(&result),
         Format::Markdown => report::scan::markdown(&result),
         Format::Sarif => report::sarif::scan(&result),
-        Format::Dot => {
+        Format::Dot | Format::Html => {
             return Err(Error::usage(
-                "--format dot draws object-graph diffs; scan speaks table, json, markdown or sarif",
+                "--format dot and html draw heap reports; scan speaks table, json, markdown or sarif",
             ));
         }
     };

@@ -1,6 +1,7 @@
-//! Faces of the leak report: a table of findings, JSON (`formats/leak-report-json.md`), and
-//! Markdown in the bug-report layout.
+//! Faces of the leak report: a table of findings, JSON (`formats/leak-report-json.md`),
+//! Markdown in the bug-report layout, and a self-contained HTML page.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod table;
