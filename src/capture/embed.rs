@@ -20,12 +20,15 @@ macro_rules! py {
 /// `tests/capture.rs` checks that each `python/leakhunt/*.py` is listed.
 pub const FILES: &[(&str, &str)] = &[
     py!("leakhunt/__init__.py", "leakhunt/__init__.py"),
+    py!("leakhunt/__main__.py", "leakhunt/__main__.py"),
     py!("leakhunt/addresses.py", "leakhunt/addresses.py"),
     py!("leakhunt/allocsites.py", "leakhunt/allocsites.py"),
+    py!("leakhunt/binary.py", "leakhunt/binary.py"),
     py!("leakhunt/capture.py", "leakhunt/capture.py"),
     py!("leakhunt/dumper.py", "leakhunt/dumper.py"),
     py!("leakhunt/forkdump.py", "leakhunt/forkdump.py"),
     py!("leakhunt/metajson.py", "leakhunt/metajson.py"),
+    py!("leakhunt/pytest_plugin.py", "leakhunt/pytest_plugin.py"),
     py!("leakhunt/roots.py", "leakhunt/roots.py"),
     py!("leakhunt/snapformat.py", "leakhunt/snapformat.py"),
     py!("leakhunt/strings.py", "leakhunt/strings.py"),
