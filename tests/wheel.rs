@@ -125,7 +125,10 @@ fn check(version: &str, py: &Path, whl: &Path) {
             .is_some_and(|t| t.ends_with("Order")),
         "{version}: {top:#}"
     );
-    eprintln!("CPython {version}: wheel installed and used: {}", top["chain_text"]);
+    eprintln!(
+        "CPython {version}: wheel installed and used: {}",
+        top["chain_text"]
+    );
 }
 
 #[test]
