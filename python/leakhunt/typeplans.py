@@ -89,6 +89,17 @@ def class_namespace(t):
         return {}
 
 
+READY = 1 << 12
+
+
+def is_ready(t):
+    """Whether PyType_Ready has run on class `t` (its bases, MRO and dict are set)."""
+    try:
+        return bool(_tflags(t) & READY)
+    except Exception:
+        return False
+
+
 def is_heap_type(t):
     return bool(_tflags(t) & HEAPTYPE)
 

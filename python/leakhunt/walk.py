@@ -797,8 +797,11 @@ class Walker:
 
     def _class(self, o, t):
         refs = gc.get_referents(o)
-        if not refs:
-            # a static (C) type reports no referents: add what it owns ourselves
+        ready = P.is_ready(o)
+        if not refs and ready:
+            # a static (C) type reports no referents: add what it owns ourselves (never of
+            # one PyType_Ready has not run on: its tp_bases is NULL, and reading __bases__
+            # then crashes 3.9, as _socket's types do until `socket` is imported)
             try:
                 refs = gc.get_referents(P.class_namespace(o))
                 refs += [get(o) for get, _ in self.class_attrs]
@@ -810,7 +813,7 @@ class Walker:
             self.unlisted.extend(r for r in refs if _is_tracked(r)
                                  and _getrefcount(r) >= F.IMMORTAL_REFCOUNT)
         named = {}
-        for get, sid in self.class_attrs:
+        for get, sid in (self.class_attrs if ready else ()):
             try:
                 v = get(o)
             except Exception:

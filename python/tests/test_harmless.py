@@ -245,6 +245,15 @@ class Fork(DumpTestCase):
         self.assertTrue({"sleeper-0", "sleeper-1", "sleeper-2"} <= names)
 
 
+class UnreadyTypes(unittest.TestCase):
+    def test_a_type_never_readied_is_not_read(self):
+        # 3.9: _socket holds a static type PyType_Ready never ran on until `socket` is
+        # imported; reading its __bases__ dereferenced NULL and killed the process
+        from tests.helpers import dump_of
+        snap = dump_of(self, "import _socket, sys\nimport leakhunt\nleakhunt.dump(sys.argv[1])\n")
+        self.assertGreater(len(snap.addr), 1000)
+
+
 class AllocationSites(unittest.TestCase):
     def test_tracemalloc_sites(self):
         # in a program of its own: a traced dump of this runner's heap takes half a minute
