@@ -193,7 +193,7 @@ fn check_dir(dir: &Path, label: &str, with_sites: bool) -> (usize, usize) {
     for &(name, kind, chain) in LEAKS {
         if !dir.join(format!("{name}-3.snap")).exists() {
             eprintln!(
-                "SKIP {label} {name}: no dumps (module {:?} missing?)",
+                "SKIP {label} {name}: no dumps (module {:?} missing, or checked on a newer CPython)",
                 needs(name)
             );
             continue;
@@ -292,7 +292,11 @@ fn run_program(py: &Path, name: &str, out: &Path) {
 #[test]
 fn live_corpus_on_every_installed_cpython() {
     let mut summary = Vec::new();
-    for version in common::VERSIONS {
+    // A program on a third-party library (numpy, matplotlib) runs on the newest CPython
+    // that has it: its heap is the library's, the same on every version, and a traced dump
+    // of it takes tens of seconds; the dumper's own tests cover every version.
+    let mut library_done: Vec<&str> = Vec::new();
+    for version in common::VERSIONS.iter().rev() {
         let Some(py) = python(version) else { continue };
         let dir = tempfile::tempdir().expect("tempdir");
         let names: Vec<&str> = LEAKS
@@ -304,7 +308,12 @@ fn live_corpus_on_every_installed_cpython() {
                     eprintln!("SKIP {version} {n}: module {m} is not installed");
                     false
                 }
-                _ => true,
+                Some(_) if library_done.contains(n) => false,
+                Some(_) => {
+                    library_done.push(n);
+                    true
+                }
+                None => true,
             })
             .collect();
         // Two programs at a time: the machine has two cores.
