@@ -350,47 +350,43 @@ class LeakChecker:
         each followed by snapshot start+1, start+2, ...; with `trace`, under tracemalloc
         (started here when not tracing, stopped after the last snapshot). Keeps nothing per
         run alive: timings are summed in floats."""
-        extra = 0.0
-        snaps = 0.0
-        first = start == 0      # the first call of the test: the one it makes anyway
+        times = [0.0, 0.0]      # extra runs, snapshots
+        first = [start == 0]    # the first call of the test: the one it makes anyway
         started = False
+
+        def call():
+            t = time.perf_counter()
+            was_first, first[0] = first[0], False
+            self._body(item, was_first)
+            if not was_first:
+                times[0] += time.perf_counter() - t
+
+        def snap(step, label):
+            t = time.perf_counter()
+            ok = self._dump(os.path.join(out, "run-%03d.snap" % step), step, label)
+            times[1] += time.perf_counter() - t
+            if ok is not True:
+                raise _Cannot(ok)
+
         try:
             if start == 0:
                 for _ in range(warmup):
-                    t = time.perf_counter()
-                    was_first, first = first, False
-                    self._body(item, was_first)
-                    if not was_first:
-                        extra += time.perf_counter() - t
-                t = time.perf_counter()
-                ok = self._dump(os.path.join(out, "run-000.snap"), 0,
-                                "%s: baseline after %d warm-up run%s" % (
-                                    item.nodeid, warmup, "" if warmup == 1 else "s"))
-                snaps += time.perf_counter() - t
-                if ok is not True:
-                    raise _Cannot(ok)
+                    call()
+                snap(0, "%s: baseline after %d warm-up run%s" % (
+                    item.nodeid, warmup, "" if warmup == 1 else "s"))
                 start = 1
             if trace and self.frames and not tracemalloc.is_tracing():
                 tracemalloc.start(self.frames)
                 started = True
             for i in range(start, start + runs):
-                t = time.perf_counter()
-                was_first, first = first, False
-                self._body(item, was_first)
-                if not was_first:
-                    extra += time.perf_counter() - t
-                t = time.perf_counter()
-                ok = self._dump(os.path.join(out, "run-%03d.snap" % i), i,
-                                "%s: after run %d" % (item.nodeid, i))
-                snaps += time.perf_counter() - t
-                if ok is not True:
-                    raise _Cannot(ok)
+                call()
+                snap(i, "%s: after run %d" % (item.nodeid, i))
         finally:
             if started:
                 tracemalloc.stop()
-            self.t_extra += extra
-            self.t_snap += snaps
-            if first:
+            self.t_extra += times[0]
+            self.t_snap += times[1]
+            if first[0]:
                 # the baseline failed before any call: the test still decides pass or fail
                 self._body(item, True)
 
