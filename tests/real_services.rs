@@ -116,7 +116,7 @@ fn aiohttp_chat_subscribers() {
 
 #[test]
 fn matplotlib_figures_never_closed() {
-    let Some(v) = recorded("plot_service", "flask, matplotlib", &["--requests", "200"]) else {
+    let Some(v) = recorded("plot_service", "flask, matplotlib", &["--requests", "120"]) else {
         return;
     };
     check_top(
