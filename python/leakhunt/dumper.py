@@ -10,6 +10,7 @@ from itertools import repeat
 from . import allocsites
 from . import roots as R
 from . import snapformat as F
+from . import tracelimit
 from . import typeplans as P
 from .metajson import to_json
 from .strings import StringTable, preview_text, type_module, type_qualname
@@ -137,7 +138,14 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     caller: in fork mode, before forking). Returns the result dict.
 
     The cyclic GC must already be disabled by the caller."""
+    limit = None
     if in_fork_child:
+        # the child's own allocations record one frame (the objects keep theirs)
+        if allocsites.is_tracing():
+            import tracemalloc
+            limit = tracemalloc.get_traceback_limit()
+            if tracelimit.lower() is None:
+                limit = None
         _materialise(stacks)
     objs = gc.get_objects()
     _drop_own(objs, [stacks, meta_extra] + [x for row in stacks for x in (row, row[1])])
@@ -187,6 +195,8 @@ def take_snapshot(path, step, label, values, stacks, in_fork_child, meta_extra):
     if tracing:
         frames, tb_offsets, tb_frames, obj_tb, meta["traceback_limit"] = \
             deep(allocsites.record, order, strings)
+        if limit is not None:
+            meta["traceback_limit"] = limit     # the program's, not the child's own
         sections += [(F.SEC_FRAMES, frames), (F.SEC_TB_OFFSETS, tb_offsets),
                      (F.SEC_TB_FRAMES, tb_frames), (F.SEC_OBJ_TRACEBACK, obj_tb)]
     if values:

@@ -229,6 +229,42 @@ class TracedDump(unittest.TestCase):
         self.assertTrue(snap.meta["tracemalloc"])
         self.assertEqual(snap.meta["traceback_limit"], 3)
 
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork")
+    def test_a_forked_traced_dump_keeps_the_programs_tracebacks_and_limit(self):
+        # the fork child records its own allocations with one frame (tracelimit): the
+        # objects' tracebacks and the recorded limit are the program's
+        tracemalloc.start(6)
+        try:
+            held = []
+            for d in (0, 3):
+                _make(d, held)
+            self.held = held
+            a = self.dump("forked.snap", fork=True, wait=True)
+            self.assertEqual(tracemalloc.get_traceback_limit(), 6)
+            b = self.dump("here.snap")
+        finally:
+            tracemalloc.stop()
+        a, b = Snapshot(a), Snapshot(b)
+        self.assertEqual(a.meta["traceback_limit"], 6)
+        ia = {x: i for i, x in enumerate(a.addr)}
+        ib = {x: i for i, x in enumerate(b.addr)}
+        for o in held:
+            self.assertEqual(a.traceback(ia[id(o)]), b.traceback(ib[id(o)]))
+            self.assertTrue(a.traceback(ia[id(o)])[-1][0].endswith("test_allocsites.py"))
+
+    def test_the_limit_is_found_on_this_version(self):
+        from leakhunt import tracelimit
+        self.assertIsNone(tracelimit.lower())          # not tracing: nothing to do
+        tracemalloc.start(5)
+        try:
+            restore = tracelimit.lower()
+            self.assertIsNotNone(restore, "tracemalloc's limit not found on this CPython")
+            self.assertEqual(tracemalloc.get_traceback_limit(), 1)
+            restore()
+            self.assertEqual(tracemalloc.get_traceback_limit(), 5)
+        finally:
+            tracemalloc.stop()
+
     def test_padding_depth(self):
         self.assertEqual(dumper._padded(3, lambda *a: sum(a), (1, 2, 3)), 6)
 

@@ -67,7 +67,7 @@ fn library_file(file: &str) -> bool {
 /// instance's `__dict__`, made when the walk reads it) was made by the snapshot, not by the
 /// program.
 fn dumper_file(file: &str) -> bool {
-    const OWN: [&str; 13] = [
+    const OWN: [&str; 14] = [
         "__init__.py",
         "addresses.py",
         "allocsites.py",
@@ -78,6 +78,7 @@ fn dumper_file(file: &str) -> bool {
         "roots.py",
         "snapformat.py",
         "strings.py",
+        "tracelimit.py",
         "typeplans.py",
         "walk.py",
         "writer.py",

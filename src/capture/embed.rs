@@ -32,6 +32,7 @@ pub const FILES: &[(&str, &str)] = &[
     py!("leakhunt/roots.py", "leakhunt/roots.py"),
     py!("leakhunt/snapformat.py", "leakhunt/snapformat.py"),
     py!("leakhunt/strings.py", "leakhunt/strings.py"),
+    py!("leakhunt/tracelimit.py", "leakhunt/tracelimit.py"),
     py!("leakhunt/typeplans.py", "leakhunt/typeplans.py"),
     py!("leakhunt/walk.py", "leakhunt/walk.py"),
     py!("leakhunt/writer.py", "leakhunt/writer.py"),
