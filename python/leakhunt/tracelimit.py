@@ -7,46 +7,28 @@ untraced one, at 1 frame about three. The objects being dumped keep the tracebac
 born with (a limit only applies to new allocations), and what the child allocates dies with
 it, so lowering the limit there changes nothing the snapshot records, and nothing in the
 program. CPython offers no call for it while tracing; the limit is an int in the
-interpreter's tracemalloc config (`_Py_tracemalloc_config` on 3.8-3.11, inside `_PyRuntime`
-on 3.12+), found by its known neighbours (initialized 1, tracing 1, the limit) and proved by
-`tracemalloc.get_traceback_limit()` reading the new value; anything unexpected leaves it alone.
-Never used in the program's own process.
+interpreter's tracemalloc config, exported as `_Py_tracemalloc_config` on 3.8-3.11 (checked
+against its known neighbours, initialized 1 and tracing 1, and proved by
+`tracemalloc.get_traceback_limit()` reading the new value; anything unexpected leaves it
+alone). 3.12+ keeps it inside `_PyRuntime` with no symbol: nothing is changed there. Never
+used in the program's own process.
 """
 
 import sys
 
 
 def _config_ints(ctypes, limit):
-    """The c_int array whose third int is the traceback limit, or None."""
-    api = ctypes.pythonapi
-    if sys.version_info < (3, 12):
-        try:
-            cfg = (ctypes.c_int * 3).in_dll(api, "_Py_tracemalloc_config")
-        except (ValueError, AttributeError):
-            return None
-        return cfg if list(cfg) == [1, 1, limit] else None
+    """The c_int array whose third int is the traceback limit, or None. Only where the
+    interpreter exports its tracemalloc config (3.8-3.11): on 3.12+ it sits inside
+    `_PyRuntime` at an offset no header gives, and a search by value could hit a live
+    counter."""
+    if sys.version_info >= (3, 12):
+        return None
     try:
-        base = ctypes.addressof(ctypes.c_char.in_dll(api, "_PyRuntime"))
+        cfg = (ctypes.c_int * 3).in_dll(ctypes.pythonapi, "_Py_tracemalloc_config")
     except (ValueError, AttributeError):
         return None
-    end = None
-    with open("/proc/self/maps") as f:
-        for line in f:
-            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-            if lo <= base < hi:
-                end = hi
-                break
-    if end is None:
-        return None
-    import struct
-    mem = ctypes.string_at(base, min(end - base, 1 << 20))
-    want = struct.pack("=iii", 1, 1, limit)
-    at = mem.find(want)
-    while at >= 0 and at % 4:
-        at = mem.find(want, at + 1)
-    if at < 0 or mem.find(want, at + 4) >= 0:
-        return None     # absent, or not the only candidate
-    return (ctypes.c_int * 3).from_address(base + at)
+    return cfg if list(cfg) == [1, 1, limit] else None
 
 
 def lower():

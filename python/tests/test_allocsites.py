@@ -241,16 +241,17 @@ class TracedDump(unittest.TestCase):
             self.held = held
             a = self.dump("forked.snap", fork=True, wait=True)
             self.assertEqual(tracemalloc.get_traceback_limit(), 6)
-            b = self.dump("here.snap")
+            want = {id(o): [(f.filename, f.lineno) for f in tracemalloc.get_object_traceback(o)]
+                    for o in held}
         finally:
             tracemalloc.stop()
-        a, b = Snapshot(a), Snapshot(b)
+        a = Snapshot(a)
         self.assertEqual(a.meta["traceback_limit"], 6)
         ia = {x: i for i, x in enumerate(a.addr)}
-        ib = {x: i for i, x in enumerate(b.addr)}
         for o in held:
-            self.assertEqual(a.traceback(ia[id(o)]), b.traceback(ib[id(o)]))
-            self.assertTrue(a.traceback(ia[id(o)])[-1][0].endswith("test_allocsites.py"))
+            got = [tuple(f) for f in a.traceback(ia[id(o)])]
+            self.assertEqual(sorted(got), sorted(tuple(f) for f in want[id(o)]))
+            self.assertTrue(got[-1][0].endswith("test_allocsites.py"))
 
     def test_the_limit_is_found_on_this_version(self):
         from leakhunt import tracelimit
@@ -258,6 +259,10 @@ class TracedDump(unittest.TestCase):
         tracemalloc.start(5)
         try:
             restore = tracelimit.lower()
+            if sys.version_info >= (3, 12):     # no exported config: left alone
+                self.assertIsNone(restore)
+                self.assertEqual(tracemalloc.get_traceback_limit(), 5)
+                return
             self.assertIsNotNone(restore, "tracemalloc's limit not found on this CPython")
             self.assertEqual(tracemalloc.get_traceback_limit(), 1)
             restore()
