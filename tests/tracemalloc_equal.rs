@@ -96,32 +96,21 @@ fn committed_dumps_of_every_version_match_cpython() {
 #[test]
 fn fresh_dumps_from_every_installed_cpython_match() {
     let script = testdata("tracemalloc/make_dumps.py");
-    let pythons: Vec<_> = VERSIONS
-        .iter()
-        .filter_map(|v| python(v).map(|p| (*v, p)))
-        .collect();
-    // two versions at a time: the machine has two cores
-    for pair in pythons.chunks(2) {
-        std::thread::scope(|s| {
-            for (v, py) in pair {
-                let script = &script;
-                s.spawn(move || {
-                    let tmp = tempfile::tempdir().unwrap();
-                    let out = std::process::Command::new(py)
-                        .arg(script)
-                        .arg(tmp.path())
-                        .output()
-                        .expect("run python");
-                    assert!(
-                        out.status.success(),
-                        "{v}: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    check_dir(tmp.path());
-                });
-            }
-        });
-    }
+    let pythons = common::pythons();
+    common::two_at_a_time(&pythons, |v, py| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(py)
+            .arg(&script)
+            .arg(tmp.path())
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{v}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check_dir(tmp.path());
+    });
     eprintln!(
         "live differential test ran on {} CPython versions",
         pythons.len()

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{VERSIONS, python, root};
+use common::root;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -134,17 +134,6 @@ fn check(version: &str, py: &Path, whl: &Path) {
 #[test]
 fn the_wheel_installs_and_works_from_a_fresh_venv_of_every_cpython() {
     let Some(whl) = wheel() else { return };
-    let pythons: Vec<(&str, PathBuf)> = VERSIONS
-        .iter()
-        .filter_map(|v| python(v).map(|p| (*v, p)))
-        .collect();
     // two at a time: a venv, an install and a recorded run each
-    for pair in pythons.chunks(2) {
-        std::thread::scope(|s| {
-            for (v, py) in pair {
-                let whl = &whl;
-                s.spawn(move || check(v, py, whl));
-            }
-        });
-    }
+    common::two_at_a_time(&common::pythons(), |v, py| check(v, py, &whl));
 }

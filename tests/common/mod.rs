@@ -55,6 +55,30 @@ pub fn python(version: &str) -> Option<PathBuf> {
     py
 }
 
+/// Every supported CPython present, oldest first, as (minor version, interpreter).
+pub fn pythons() -> Vec<(&'static str, PathBuf)> {
+    VERSIONS
+        .iter()
+        .filter_map(|v| python(v).map(|p| (*v, p)))
+        .collect()
+}
+
+/// Run `f` for each (version, interpreter), two at a time (the machines have two cores);
+/// a panic in one fails the caller once both of its pair are done.
+pub fn two_at_a_time<F>(pythons: &[(&'static str, PathBuf)], f: F)
+where
+    F: Fn(&'static str, &Path) + Sync,
+{
+    for pair in pythons.chunks(2) {
+        std::thread::scope(|s| {
+            for (v, py) in pair {
+                let f = &f;
+                s.spawn(move || f(v, py));
+            }
+        });
+    }
+}
+
 /// Parse JSON that may hold lone surrogate escapes (`\udc80`), which serde_json refuses:
 /// they are turned into the visible text `\udc80` on both sides of a comparison.
 pub fn parse_json_lenient(text: &str) -> serde_json::Value {
