@@ -60,12 +60,7 @@ pub fn render(d: &SnapDiff, n: usize) -> String {
             ));
         }
         if !s.alloc_sites.is_empty() {
-            let rows: Vec<(String, u64, f64)> = s
-                .alloc_sites
-                .iter()
-                .map(|x| (x.site.clone(), x.bytes, x.share))
-                .collect();
-            body.push_str(&share_table(&rows));
+            body.push_str(&share_table(&s.alloc_sites));
         }
         body.push_str("</section>\n");
     }

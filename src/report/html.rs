@@ -2,6 +2,7 @@
 //! growth curve with its fit, a retention chain as a graph, share bars). One self-contained
 //! file: no scripts, no fonts, nothing fetched.
 
+use crate::analysis::alloc_sites::SiteShare;
 use crate::analysis::chain::Step;
 use crate::analysis::growth::{self, Growth};
 use crate::text::size;
@@ -62,12 +63,12 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// Share of each site as a table with bars: (site, bytes, share 0..1).
-pub fn share_table(rows: &[(String, u64, f64)]) -> String {
+/// The allocation sites as a table with share bars.
+pub fn share_table(rows: &[SiteShare]) -> String {
     let mut out = String::from(
         "<div class=\"scroll\"><table class=\"sites\"><tr><th>allocated at</th><th class=\"n\">bytes</th><th>share</th></tr>",
     );
-    for (site, bytes, share) in rows {
+    for SiteShare { site, bytes, share } in rows {
         let pct = (share * 100.0).clamp(0.0, 100.0);
         out.push_str(&format!(
             "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td><div class=\"bar\" title=\"{pct:.0}%\"><span style=\"width:{pct:.0}%\"></span></div>{pct:.0}%</td></tr>",

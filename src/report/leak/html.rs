@@ -111,12 +111,7 @@ fn finding(f: &Finding, n: usize) -> String {
     }
     if !f.alloc_sites.is_empty() {
         out.push_str("<h3>Allocation sites</h3>\n");
-        let rows: Vec<(String, u64, f64)> = f
-            .alloc_sites
-            .iter()
-            .map(|s| (s.site.clone(), s.bytes, s.share))
-            .collect();
-        out.push_str(&share_table(&rows));
+        out.push_str(&share_table(&f.alloc_sites));
     }
     if let Some(code) = &f.code {
         out.push_str(&format!(
