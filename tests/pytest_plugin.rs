@@ -8,23 +8,22 @@
 
 mod common;
 
-use common::{VERSIONS, python, root};
-use std::path::PathBuf;
+use common::root;
+use std::path::Path;
 use std::process::Command;
+use std::sync::Mutex;
+
+/// Whether `py` can import pytest.
+fn has_pytest(py: &Path) -> bool {
+    Command::new(py)
+        .args(["-c", "import pytest"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
 
 /// Run the plugin's tests under `py` (all of them, or those `-k` selects); Err with the
 /// output when they fail.
-fn run(version: &str, py: &PathBuf, select: Option<&str>) -> Result<String, String> {
-    let has_pytest = Command::new(py)
-        .args(["-c", "import pytest"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pytest {
-        return Ok(format!(
-            "SKIP CPython {version}: no pytest ({} -m pip install pytest)",
-            py.display()
-        ));
-    }
+fn run(version: &str, py: &Path, select: Option<&str>) -> Result<String, String> {
     let o = Command::new(py)
         .args([
             "-m",
@@ -58,43 +57,25 @@ fn run(version: &str, py: &PathBuf, select: Option<&str>) -> Result<String, Stri
 
 #[test]
 fn the_plugin_under_pytester_on_every_cpython() {
-    let pythons: Vec<(&str, PathBuf)> = VERSIONS
-        .iter()
-        .filter_map(|v| python(v).map(|p| (*v, p)))
-        .collect();
-    let with_pytest = |py: &PathBuf| {
-        Command::new(py)
-            .args(["-c", "import pytest"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    let full = pythons
-        .iter()
-        .rev()
-        .find(|(_, py)| with_pytest(py))
-        .map(|(v, _)| *v);
-    let smoke = "unmarked or missing_binary or inert or python_m";
-    let mut failed = Vec::new();
-    for pair in pythons.chunks(2) {
-        let results: Vec<Result<String, String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = pair
-                .iter()
-                .map(|(v, py)| {
-                    let select = (Some(*v) != full).then_some(smoke);
-                    s.spawn(move || run(v, py, select))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("panicked".into())))
-                .collect()
-        });
-        for r in results {
-            match r {
-                Ok(line) => eprintln!("{line}"),
-                Err(e) => failed.push(e),
-            }
-        }
+    let (with, without): (Vec<_>, Vec<_>) = common::pythons()
+        .into_iter()
+        .partition(|(_, py)| has_pytest(py));
+    for (version, py) in &without {
+        eprintln!(
+            "SKIP CPython {version}: no pytest ({} -m pip install pytest)",
+            py.display()
+        );
     }
+    let full = with.last().map(|(v, _)| *v);
+    let smoke = "unmarked or missing_binary or inert or python_m";
+    let failed = Mutex::new(Vec::new());
+    common::two_at_a_time(&with, |v, py| {
+        let select = (Some(v) != full).then_some(smoke);
+        match run(v, py, select) {
+            Ok(line) => eprintln!("{line}"),
+            Err(e) => failed.lock().unwrap_or_else(|p| p.into_inner()).push(e),
+        }
+    });
+    let failed = failed.into_inner().unwrap_or_else(|p| p.into_inner());
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
