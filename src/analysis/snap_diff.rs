@@ -468,7 +468,7 @@ fn suspects(g: &HeapGraph, is_new: &[bool], doms: &Dominators, top: usize) -> Ve
         let held = Step {
             type_name: leaking.clone(),
             label: "[*]".into(),
-            bytes,
+            bytes: 0, // the group's new bytes, once all its retainers are counted (below)
         };
         if let Some(d) = &mut dom_steps {
             d.push(held.clone());
