@@ -1,6 +1,7 @@
 //! The scan driver: expand paths into `.py` files and scan them on two threads.
 
-use super::file::{FileScan, scan_source};
+use super::file::{FileScan, scan_source_in};
+use super::fixtures::{FixtureCache, is_test_file};
 use super::{ScanOptions, ScanResult, sort_best_first};
 use crate::error::{Error, Result};
 use crate::input::source::io_error;
@@ -55,9 +56,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn scan_one(path: &Path, opts: &ScanOptions) -> FileScan {
+fn scan_one(path: &Path, opts: &ScanOptions, fixtures: &FixtureCache) -> FileScan {
     match std::fs::read(path) {
-        Ok(bytes) => scan_source(path, &String::from_utf8_lossy(&bytes), opts),
+        Ok(bytes) => {
+            let tests = is_test_file(path).then(|| fixtures.cleanup_for(path));
+            scan_source_in(path, &String::from_utf8_lossy(&bytes), opts, tests)
+        }
         Err(e) => FileScan {
             syntax_error: Some(super::SyntaxErrorLine {
                 file: path.to_path_buf(),
@@ -74,6 +78,7 @@ fn scan_one(path: &Path, opts: &ScanOptions) -> FileScan {
 pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanResult> {
     let files = python_files(paths)?;
     let next = AtomicUsize::new(0);
+    let fixtures = FixtureCache::default();
     let mut scans: Vec<(usize, FileScan)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|_| {
@@ -84,7 +89,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanResult> {
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(f) = files.get(i) else { break };
-                            done.push((i, scan_one(f, opts)));
+                            done.push((i, scan_one(f, opts, &fixtures)));
                         }
                         done
                     })

@@ -1,5 +1,6 @@
 //! One file: parse, build the model, run the rules, honour suppressions, place findings.
 
+use super::fixtures::TestCleanup;
 use super::rules::{self, Ctx, Hit};
 use super::{ScanOptions, StaticFinding, SyntaxErrorLine};
 use crate::leak_kind::LeakKind;
@@ -74,6 +75,17 @@ const MAX_CODE_LINES: u32 = 4;
 
 /// Scan the text of one file.
 pub fn scan_source(path: &Path, text: &str, opts: &ScanOptions) -> FileScan {
+    let tests = super::fixtures::is_test_file(path).then(TestCleanup::default);
+    scan_source_in(path, text, opts, tests)
+}
+
+/// Scan the text of one file; `tests` is the fixtures' clean-up when it is a test file.
+pub fn scan_source_in(
+    path: &Path,
+    text: &str,
+    opts: &ScanOptions,
+    tests: Option<TestCleanup>,
+) -> FileScan {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let index = LineIndex::new(text);
     let parsed = match ruff_python_parser::parse_module(text) {
@@ -94,7 +106,8 @@ pub fn scan_source(path: &Path, text: &str, opts: &ScanOptions) -> FileScan {
     };
     let module = parsed.syntax();
     let suppressed = suppressions(parsed.tokens(), text, &index);
-    let ctx = Ctx::new(module, text);
+    let mut ctx = Ctx::new(module, text);
+    ctx.tests = tests;
     let mut hits: Vec<Hit> = Vec::new();
     rules::run_all(&ctx, opts, &mut hits);
     let mut findings: Vec<StaticFinding> = Vec::new();

@@ -5,9 +5,11 @@
 //! ([`rules`]). Findings come back sorted best first; files that do not parse are listed.
 
 pub mod ast;
+pub mod calls;
 pub mod cli;
 pub mod driver;
 pub mod file;
+pub mod fixtures;
 pub mod model;
 pub mod rules;
 

@@ -70,12 +70,18 @@ pub struct Container<'a> {
     pub init: Option<(Init, TextRange)>,
     /// Assignments to it other than the creation (each resets it).
     pub assigns: u32,
+    /// The function each such assignment is in (None: module or class body).
+    pub assign_in: Vec<Option<&'a StmtFunctionDef>>,
     /// Places it grows.
     pub grows: Vec<Grow<'a>>,
     /// Places that remove entries (`pop`, `clear`, `del x[k]`, slice assignment...).
     pub trims: u32,
+    /// The function each removal is in (None: module or class body).
+    pub trim_in: Vec<Option<&'a StmtFunctionDef>>,
     /// Uses the model cannot follow (passed to a call, returned, aliased).
     pub escapes: u32,
+    /// The function each such use is in.
+    pub escape_in: Vec<Option<&'a StmtFunctionDef>>,
     /// Membership tests or lookups by key (`k in c`, `c.get(k)`, `c[k]`).
     pub keyed_reads: u32,
     /// Reads of the whole or of entries (iteration, `len`, tests, lookups, other methods).
@@ -85,6 +91,8 @@ pub struct Container<'a> {
     /// Reached through the class (class body, `cls.x`, `ClassName.x`): one per class,
     /// living as long as the class does.
     pub class_level: bool,
+    /// Created as a `collections.defaultdict`: reading a missing key inserts it.
+    pub defaultdict: bool,
 }
 
 impl<'a> Container<'a> {
@@ -94,13 +102,17 @@ impl<'a> Container<'a> {
             class,
             init: None,
             assigns: 0,
+            assign_in: Vec::new(),
             grows: Vec::new(),
             trims: 0,
+            trim_in: Vec::new(),
             escapes: 0,
+            escape_in: Vec::new(),
             keyed_reads: 0,
             lookups: Vec::new(),
             reads: 0,
             class_level: false,
+            defaultdict: false,
         }
     }
 
@@ -123,11 +135,18 @@ impl<'a> Container<'a> {
 
     /// Created as an unbounded container, grown, never trimmed, reset or let out of sight.
     pub fn only_grows(&self) -> bool {
+        self.grows_unless(|_| false)
+    }
+
+    /// Like [`Container::only_grows`], with the removals for which `idle` holds (clean-up
+    /// that never runs while the program serves) not counted.
+    pub fn grows_unless(&self, idle: impl Fn(Option<&StmtFunctionDef>) -> bool) -> bool {
         matches!(self.init, Some((i, _)) if i != Init::Bounded)
             && !self.grows.is_empty()
-            && self.trims == 0
-            && self.assigns == 0
-            && self.escapes == 0
+            && self.trim_in.iter().all(|f| idle(*f))
+            && self.assign_in.iter().all(|f| idle(*f))
+            && self.escape_in.iter().all(|f| idle(*f))
+            && self.escapes as usize == self.escape_in.len()
     }
 }
 
@@ -186,6 +205,38 @@ const READ_FUNCS: &[&str] = &[
     "dict",
 ];
 
+/// True when a creation's text makes an `array.array` (`x = array.array("d")`).
+pub fn container_init_text_is_array(text: &str) -> bool {
+    let rhs = text.split_once('=').map_or(text, |(_, r)| r).trim_start();
+    rhs.starts_with("array.array(") || rhs.starts_with("array(")
+}
+
+/// True for `collections.defaultdict(...)`.
+fn is_defaultdict(e: &Expr) -> bool {
+    matches!(e, Expr::Call(c) if a::callee_last(c) == Some("defaultdict"))
+}
+
+/// True when a key is made from the function's parameters (other than `self`/`cls`).
+fn key_from_params(f: &StmtFunctionDef, key: &Expr) -> bool {
+    let p = &f.parameters;
+    let params: Vec<&str> = p
+        .posonlyargs
+        .iter()
+        .chain(&p.args)
+        .chain(&p.kwonlyargs)
+        .map(|x| x.parameter.name.id.as_str())
+        .filter(|n| !matches!(*n, "self" | "cls"))
+        .collect();
+    let mut names = Vec::new();
+    a::names_in(key, &mut names);
+    names.iter().any(|n| params.contains(n))
+}
+
+/// Functions and methods, by last name, that only read their arguments.
+const READ_DOTTED: &[&str] = &[
+    "islice", "chain", "dumps", "join", "deepcopy", "copy", "pformat", "pprint", "Counter",
+];
+
 /// What a value creates, when it creates a container.
 pub fn container_init(e: &Expr) -> Option<Init> {
     match e {
@@ -203,6 +254,13 @@ pub fn container_init(e: &Expr) -> Option<Init> {
                     Some(Init::Dict)
                 }
                 "defaultdict" => Some(Init::Dict),
+                // `array.array("d")`: a typed list of numbers.
+                "array"
+                    if (callee == "array.array" || callee == "array")
+                        && matches!(c.arguments.args.first(), Some(Expr::StringLiteral(_))) =>
+                {
+                    Some(Init::List)
+                }
                 "set" if no_args => Some(Init::Set),
                 "deque" => {
                     let bounded = c.arguments.args.len() >= 2
@@ -236,6 +294,7 @@ pub fn build<'a>(
 ) -> Model<'a> {
     let foreign = foreign_trims(&module.body);
     let foreign_reads = foreign_reads(&module.body);
+    let grown_outside = foreign_grows(&module.body);
     let mut model = Model::default();
     // Module names created as containers at top level.
     let mut names: HashMap<String, Container> = HashMap::new();
@@ -254,8 +313,16 @@ pub fn build<'a>(
                     .entry(n.to_string())
                     .or_insert_with(|| Container::new(n.to_string(), None));
                 match (c.init, container_init(value)) {
-                    (None, Some(i)) => c.init = Some((i, s.range())),
-                    _ => c.assigns += u32::from(c.init.is_some()),
+                    (None, Some(i)) => {
+                        c.init = Some((i, s.range()));
+                        c.defaultdict = is_defaultdict(value);
+                    }
+                    _ => {
+                        if c.init.is_some() {
+                            c.assigns += 1;
+                            c.assign_in.push(None);
+                        }
+                    }
                 }
             }
         }
@@ -286,7 +353,10 @@ pub fn build<'a>(
             continue; // A test case lives for one test.
         }
         let mut attrs: HashMap<String, Container> = HashMap::new();
-        for s in &cls.body {
+        // The class with its bases of this file: what a base creates, a subclass grows.
+        let family = family_of(cls, classes);
+        let bodies = || family.iter().flat_map(|c| c.body.iter());
+        for s in bodies() {
             if let Stmt::Assign(x) = s
                 && let [t] = &x.targets[..]
                 && let Some(n) = a::name(t)
@@ -295,10 +365,35 @@ pub fn build<'a>(
                 let mut c = Container::new(format!("{cname}.{n}"), Some(cname));
                 c.init = Some((i, s.range()));
                 c.class_level = true;
+                c.defaultdict = is_defaultdict(&x.value);
                 attrs.insert(n.to_string(), c);
             }
+            // A dataclass field `x: list = field(default_factory=list)`: one per instance.
+            if let Stmt::AnnAssign(x) = s
+                && let Some(n) = a::name(&x.target)
+                && let Some(Expr::Call(v)) = x.value.as_deref()
+                && a::callee_last(v) == Some("field")
+                && let Some(factory) = a::keyword(v, "default_factory")
+            {
+                let init = match a::dotted(factory)
+                    .as_deref()
+                    .map(|d| d.rsplit('.').next().unwrap_or(d))
+                {
+                    Some("list") => Some(Init::List),
+                    Some("dict" | "OrderedDict" | "defaultdict" | "Counter") => Some(Init::Dict),
+                    Some("set") => Some(Init::Set),
+                    Some("deque") => Some(Init::Deque),
+                    _ => None,
+                };
+                if let Some(i) = init {
+                    let mut c = Container::new(format!("self.{n}"), Some(cname));
+                    c.init = Some((i, s.range()));
+                    attrs.insert(n.to_string(), c);
+                }
+            }
         }
-        for f in a::defs_in(&cls.body) {
+        // Bases first: their constructors create what the subclass's methods use.
+        for f in family.iter().rev().flat_map(|c| a::defs_in(&c.body)) {
             let is_static = a::has_decorator(f, &["staticmethod"]);
             let mut recv = vec![cname.to_string()];
             let mut class_recv = vec![cname.to_string()];
@@ -317,6 +412,14 @@ pub fn build<'a>(
             v.func = Some(f);
             v.visit_body(&f.body);
         }
+        // Grown through another object (`self.state.history.append(x)`).
+        for (attr, g) in &grown_outside {
+            if let Some(c) = attrs.get_mut(*attr)
+                && c.init.is_some()
+            {
+                c.grows.push(g.clone());
+            }
+        }
         let mut list: Vec<Container> = attrs
             .into_iter()
             .filter(|(k, c)| c.init.is_some() && !foreign.contains(k.as_str()))
@@ -332,6 +435,30 @@ pub fn build<'a>(
         model.containers.extend(list);
     }
     model
+}
+
+/// A class followed by its bases defined in the same file (nearest first, each once).
+pub fn family_of<'a>(
+    cls: &'a ruff_python_ast::StmtClassDef,
+    classes: &[&'a ruff_python_ast::StmtClassDef],
+) -> Vec<&'a ruff_python_ast::StmtClassDef> {
+    let mut out = vec![cls];
+    let mut i = 0;
+    while i < out.len() && out.len() < 16 {
+        let c = out[i];
+        i += 1;
+        let Some(args) = &c.arguments else { continue };
+        for b in &args.args {
+            let Some(d) = a::dotted(b) else { continue };
+            let last = d.rsplit('.').next().unwrap_or(&d); // ok: one item at least
+            if let Some(base) = classes.iter().find(|k| k.name.id.as_str() == last)
+                && !out.iter().any(|o| o.range() == base.range())
+            {
+                out.push(base);
+            }
+        }
+    }
+    out
 }
 
 /// The classes defined at module level or inside other such classes (not inside functions).
@@ -413,6 +540,73 @@ fn foreign_reads(body: &[Stmt]) -> HashSet<&str> {
         }
     });
     out
+}
+
+/// Growth of an attribute through a receiver other than `self`/`cls`
+/// (`self.state.history.append(x)`, `job.log.append(line)`), with the function it is in.
+fn foreign_grows(body: &[Stmt]) -> Vec<(&str, Grow<'_>)> {
+    let mut funcs = Vec::new();
+    a::walk(body, true, &mut |node, _| {
+        if let Node::Stmt(Stmt::FunctionDef(f)) = node {
+            funcs.push(f);
+        }
+    });
+    let mut out = Vec::new();
+    for f in funcs {
+        a::walk(&f.body, false, &mut |node, at| {
+            if let Node::Expr(Expr::Call(c)) = node
+                && let Some((Expr::Attribute(recv), m)) = a::method_call(c)
+                && matches!(m, "append" | "appendleft" | "extend" | "add" | "insert")
+                && !matches!(a::name(&recv.value), Some("self" | "cls"))
+                && matches!(&*recv.value, Expr::Attribute(_) | Expr::Name(_))
+                && !len_tested(&f.body, &Expr::Attribute(recv.clone()))
+            {
+                let value = if m == "insert" {
+                    c.arguments.args.get(1)
+                } else {
+                    c.arguments.args.first()
+                };
+                out.push((
+                    recv.attr.id.as_str(),
+                    Grow {
+                        range: c.range(),
+                        how: ".append()",
+                        value,
+                        key: None,
+                        func: Some(f),
+                        loops: at.loops,
+                        fill_once: false,
+                        debug_only: false,
+                        dedup: false,
+                    },
+                ));
+            }
+        });
+    }
+    out
+}
+
+/// True when a body compares `len(e)` (a size check that bounds the growth by hand).
+fn len_tested(body: &[Stmt], e: &Expr) -> bool {
+    let want = ComparableExpr::from(e);
+    let mut found = false;
+    a::walk(body, false, &mut |node, _| {
+        if let Node::Expr(Expr::Compare(c)) = node {
+            for x in c.comparators.iter().chain(std::iter::once(&*c.left)) {
+                if let Expr::Call(call) = x
+                    && a::name(&call.func) == Some("len")
+                    && call
+                        .arguments
+                        .args
+                        .first()
+                        .is_some_and(|arg| ComparableExpr::from(arg) == want)
+                {
+                    found = true;
+                }
+            }
+        }
+    });
+    found
 }
 
 /// Attribute names trimmed or reassigned through a receiver other than `self`/`cls`
@@ -651,6 +845,20 @@ impl<'a, 'm> Uses<'a, 'm> {
         self.entry(k).grows.push(g);
     }
 
+    fn reset(&mut self, k: &str) {
+        let func = self.func;
+        let c = self.entry(k);
+        c.assigns += 1;
+        c.assign_in.push(func);
+    }
+
+    fn trim(&mut self, k: &str) {
+        let func = self.func;
+        let c = self.entry(k);
+        c.trims += 1;
+        c.trim_in.push(func);
+    }
+
     fn lookup(&mut self, k: &str, key: Option<&'a Expr>) {
         let func = self.func.map(|f| f.range);
         let c = self.entry(k);
@@ -663,12 +871,19 @@ impl<'a, 'm> Uses<'a, 'm> {
 
     fn assign(&mut self, k: &str, value: &Expr, range: TextRange) {
         let top = self.top;
+        let func = self.func;
         let c = self.entry(k);
         match (c.init, container_init(value)) {
             // Module names were given their creation already; class attributes get theirs here.
-            (None, Some(i)) if !top => c.init = Some((i, range)),
+            (None, Some(i)) if !top => {
+                c.init = Some((i, range));
+                c.defaultdict = is_defaultdict(value);
+            }
             (Some((_, r)), _) if r == range => {}
-            _ => c.assigns += 1,
+            _ => {
+                c.assigns += 1;
+                c.assign_in.push(func);
+            }
         }
     }
 
@@ -676,7 +891,7 @@ impl<'a, 'm> Uses<'a, 'm> {
         if let Some(k) = self.take(t) {
             match value {
                 Some(v) => self.assign(&k, v, range),
-                None => self.entry(&k).assigns += 1,
+                None => self.reset(&k),
             }
             return;
         }
@@ -684,7 +899,7 @@ impl<'a, 'm> Uses<'a, 'm> {
             Expr::Subscript(s) => {
                 if let Some(k) = self.take(&s.value) {
                     if matches!(&*s.slice, Expr::Slice(_)) {
-                        self.entry(&k).trims += 1;
+                        self.trim(&k);
                     } else {
                         self.grow(&k, range, "[key] = value", value, Some(&s.slice));
                     }
@@ -740,8 +955,8 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                         Operator::Add | Operator::BitOr => {
                             self.grow(&k, s.range(), "+=", Some(&x.value), None)
                         }
-                        Operator::Sub | Operator::BitAnd => self.entry(&k).trims += 1,
-                        _ => self.entry(&k).assigns += 1,
+                        Operator::Sub | Operator::BitAnd => self.trim(&k),
+                        _ => self.reset(&k),
                     }
                 } else if let Expr::Subscript(sub) = &*x.target
                     && let Some(k) = self.take(&sub.value)
@@ -753,11 +968,11 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
             Stmt::Delete(d) => {
                 for t in &d.targets {
                     if let Some(k) = self.take(t) {
-                        self.entry(&k).trims += 1;
+                        self.trim(&k);
                     } else if let Expr::Subscript(sub) = t
                         && let Some(k) = self.take(&sub.value)
                     {
-                        self.entry(&k).trims += 1;
+                        self.trim(&k);
                     }
                 }
             }
@@ -861,6 +1076,22 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
     fn visit_expr(&mut self, e: &'a Expr) {
         match e {
             Expr::Call(c) => {
+                // `c[k].append(v)`: the entry grows (a defaultdict of lists, a dict of sets).
+                if let Some((Expr::Subscript(sub), m)) = a::method_call(c)
+                    && matches!(
+                        m,
+                        "append" | "appendleft" | "extend" | "add" | "update" | "insert"
+                    )
+                    && !matches!(&*sub.slice, Expr::Slice(_))
+                    && let Some(k) = self.key(&sub.value)
+                {
+                    let value = if m == "insert" {
+                        c.arguments.args.get(1)
+                    } else {
+                        c.arguments.args.first()
+                    };
+                    self.grow(&k, e.range(), "[key].append()", value, None);
+                }
                 if let Some((recv, m)) = a::method_call(c)
                     && let Some(k) = self.take(recv)
                 {
@@ -883,7 +1114,7 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                         };
                         self.grow(&k, e.range(), how, value, key);
                     } else if TRIM.contains(&m) {
-                        self.entry(&k).trims += 1;
+                        self.trim(&k);
                     } else {
                         self.entry(&k).reads += 1;
                     }
@@ -912,10 +1143,12 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                     }
                     "heapq.heappop" | "heappop" | "heapq.heapreplace" | "heapq.heappushpop" => {
                         if let Some(k) = first.and_then(|x| self.take(x)) {
-                            self.entry(&k).trims += 1;
+                            self.trim(&k);
                         }
                     }
-                    n if READ_FUNCS.contains(&n) => {
+                    n if READ_FUNCS.contains(&n)
+                        || a::callee_last(c).is_some_and(|l| READ_DOTTED.contains(&l)) =>
+                    {
                         for x in &c.arguments.args {
                             self.read(x);
                         }
@@ -936,12 +1169,12 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                         && let Some(arg) = call.arguments.args.first()
                         && let Some(k) = self.key(arg)
                     {
-                        self.entry(&k).trims += 1;
+                        self.trim(&k);
                     } else if ordered
                         && let Some(n) = a::name(x)
                         && let Some(k) = self.sizes.get(n).cloned()
                     {
-                        self.entry(&k).trims += 1;
+                        self.trim(&k);
                     }
                 }
                 let keyed = c.ops.iter().any(|o| matches!(o, CmpOp::In | CmpOp::NotIn));
@@ -956,6 +1189,19 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
             }
             Expr::Subscript(s) if s.ctx == ExprContext::Load => {
                 if let Some(k) = self.take(&s.value) {
+                    // A defaultdict read by a caller's key inserts an entry per new key.
+                    if self.entry(&k).defaultdict
+                        && !a::is_const(&s.slice)
+                        && self.func.is_some_and(|f| key_from_params(f, &s.slice))
+                    {
+                        self.grow(
+                            &k,
+                            e.range(),
+                            "[key] read (defaultdict inserts it)",
+                            None,
+                            Some(&s.slice),
+                        );
+                    }
                     self.lookup(&k, Some(&s.slice));
                 }
             }
@@ -977,7 +1223,10 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
                     && !self.consumed.contains(&e.start())
                     && let Some(k) = self.key(e)
                 {
-                    self.entry(&k).escapes += 1;
+                    let func = self.func;
+                    let c = self.entry(&k);
+                    c.escapes += 1;
+                    c.escape_in.push(func);
                 }
             }
             _ => {}

@@ -85,10 +85,10 @@ fn scopes<'a>(ctx: &Ctx<'a>) -> Vec<&'a [Stmt]> {
 /// Report tensors kept with their graph: in never-pruned containers, and appended or summed
 /// inside a loop.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    container_hits(ctx, LeakKind::ArrayAccumulation, out);
     if !ctx.tensors {
         return;
     }
-    container_hits(ctx, LeakKind::ArrayAccumulation, out);
     for body in scopes(ctx) {
         a::walk(body, false, &mut |node, at| match node {
             Node::Stmt(s) => {

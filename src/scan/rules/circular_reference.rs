@@ -42,7 +42,7 @@ const BREAKERS: &[&str] = &[
 fn breaker<'a>(ctx: &Ctx<'a>, cls: &'a StmtClassDef, depth: u32) -> Option<&'a str> {
     if let Some(f) = a::defs_in(&cls.body)
         .into_iter()
-        .find(|f| BREAKERS.contains(&f.name.id.as_str()))
+        .find(|f| BREAKERS.contains(&f.name.id.as_str()) && ctx.calls.idle(Some(f)).is_none())
     {
         return Some(f.name.id.as_str());
     }
@@ -60,7 +60,7 @@ fn breaker<'a>(ctx: &Ctx<'a>, cls: &'a StmtClassDef, depth: u32) -> Option<&'a s
 /// True when some method of the class deletes or clears a link by hand: `del x.attr` or
 /// `x.attr = None` for the attribute holding self on the other object, or `del self.slot` /
 /// `self.slot = None` for the one holding the other object.
-fn links_broken<'a>(cls: &'a StmtClassDef, attr: &str, slot: &str) -> Option<&'a str> {
+fn links_broken<'a>(ctx: &Ctx, cls: &'a StmtClassDef, attr: &str, slot: &str) -> Option<&'a str> {
     let hit = |t: &Expr| match t {
         Expr::Attribute(x) => {
             let n = x.attr.id.as_str();
@@ -69,6 +69,13 @@ fn links_broken<'a>(cls: &'a StmtClassDef, attr: &str, slot: &str) -> Option<&'a
         _ => false,
     };
     a::defs_in(&cls.body).into_iter().find_map(|f| {
+        // Setting a link to None while building the object, or in code that never runs while
+        // serving, breaks nothing.
+        if matches!(f.name.id.as_str(), "__init__" | "__new__" | "__post_init__")
+            || ctx.calls.idle(Some(f)).is_some()
+        {
+            return None;
+        }
         let mut broken = false;
         a::walk(&f.body, false, &mut |node, _at| match node {
             Node::Stmt(Stmt::Delete(d)) => broken |= d.targets.iter().any(hit),
@@ -83,6 +90,7 @@ fn links_broken<'a>(cls: &'a StmtClassDef, attr: &str, slot: &str) -> Option<&'a
 
 /// Report parent/child links made strong in both directions.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    let gc_off = collector_off(ctx);
     for &cls in &ctx.classes {
         // A back-pointer to an object made only at import time (`Logger.manager =
         // Manager()`) ties each child to something that lives forever anyway: no cycle
@@ -150,10 +158,17 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                             Confidence::Low,
                             format!(" unless {m}() is called (it is there to break such links)"),
                         ),
-                        None => match links_broken(cls, &attr, slot) {
+                        None => match links_broken(ctx, cls, &attr, slot) {
                             Some(m) => (
                                 Confidence::Low,
                                 format!(" unless {m}() runs (it deletes the link)"),
+                            ),
+                            None if gc_off.is_some() => (
+                                Confidence::High,
+                                format!(
+                                    ", and this program turns that collector off ({})",
+                                    gc_off.unwrap_or_default()
+                                ),
                             ),
                             None => (Confidence::Medium, String::new()),
                         },
@@ -173,5 +188,71 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                 });
             }
         }
+        self_bound_methods(ctx, cls, gc_off, out);
+    }
+}
+
+/// The call that turns the cyclic collector off (`gc.disable()`, `gc.set_threshold(0)`).
+fn collector_off(ctx: &Ctx) -> Option<&'static str> {
+    if ctx.src.contains("gc.disable()") {
+        Some("gc.disable()")
+    } else if ctx.src.contains("set_threshold(0") {
+        Some("gc.set_threshold(0)")
+    } else {
+        None
+    }
+}
+
+/// `self.on_x = self.handle` in a class made per call: instance -> bound method -> instance,
+/// a cycle only the collector frees (a leak where the program turns it off).
+fn self_bound_methods(ctx: &Ctx, cls: &StmtClassDef, gc_off: Option<&str>, out: &mut Vec<Hit>) {
+    let methods: Vec<&str> = crate::scan::model::family_of(cls, &ctx.classes)
+        .iter()
+        .flat_map(|c| a::defs_in(&c.body))
+        .map(|f| f.name.id.as_str())
+        .collect();
+    for f in a::defs_in(&cls.body) {
+        let Some(me) = a::first_param(f) else {
+            continue;
+        };
+        if a::has_decorator(f, &["staticmethod", "classmethod"]) {
+            continue;
+        }
+        a::walk(&f.body, false, &mut |node, _| {
+            let Node::Stmt(Stmt::Assign(x)) = node else {
+                return;
+            };
+            let Some(m) = a::attr_of(&x.value, me) else {
+                return;
+            };
+            if !methods.contains(&m) {
+                return;
+            }
+            let Some(slot) = x.targets.iter().find_map(|t| a::attr_of(t, me)) else {
+                return;
+            };
+            let (confidence, tail) = match gc_off {
+                Some(off) => (
+                    Confidence::High,
+                    format!(
+                        ", and this program turns that collector off ({off}), so every {} made stays",
+                        cls.name.id.as_str()
+                    ),
+                ),
+                None => (Confidence::Low, String::new()),
+            };
+            out.push(Hit {
+                kind: LeakKind::CircularReference,
+                confidence,
+                range: x.range(),
+                why: format!(
+                    "{}.{}() stores its own bound method {me}.{m} in {me}.{slot}: the instance holds the method and the method holds the instance, a cycle only the cyclic collector frees{tail}.",
+                    cls.name.id.as_str(),
+                    f.name.id.as_str()
+                ),
+                fix: format!("Here: call {me}.{m} through a flag or a method that dispatches, or hold weakref.WeakMethod({me}.{m})."),
+                rule: "self-bound-method",
+            });
+        });
     }
 }

@@ -242,6 +242,7 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
 
 /// Report escaping closures over large arguments.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    super::unbounded_collection::container_hits(ctx, LeakKind::ClosureCapture, out);
     for f in &ctx.functions {
         check_function(f, out);
     }

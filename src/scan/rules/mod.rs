@@ -12,9 +12,12 @@ pub mod string_concat;
 pub mod thread_task;
 pub mod unbounded_collection;
 pub mod unclosed_resource;
+pub mod values;
 
 use super::ScanOptions;
 use super::ast::{self as a, Node};
+use super::calls::Calls;
+use super::fixtures::TestCleanup;
 use super::model::Model;
 use crate::leak_kind::{Confidence, LeakKind};
 use ruff_python_ast::{ModModule, Stmt, StmtClassDef, StmtFunctionDef};
@@ -52,6 +55,12 @@ pub struct Ctx<'a> {
     pub pyplot: Vec<String>,
     /// True when the file imports torch, tensorflow, jax or keras.
     pub tensors: bool,
+    /// Local names of array modules (`np`, `torch`, `array`): their calls make arrays.
+    pub array_modules: Vec<String>,
+    /// Array constructors imported by name (`from numpy import zeros`, `from array import array`).
+    pub array_names: Vec<String>,
+    /// True when the file imports from matplotlib (so `Figure(...)` is a figure).
+    pub mpl_figure: bool,
     /// Every class, nested ones included, in source order.
     pub classes: Vec<&'a StmtClassDef>,
     /// Every function and method, nested ones included, in source order.
@@ -63,6 +72,10 @@ pub struct Ctx<'a> {
     pub singletons: HashSet<&'a str>,
     /// The singletons never instantiated inside a function of the file.
     pub import_only: HashSet<&'a str>,
+    /// Set for a test file: what its fixtures clean up after each test.
+    pub tests: Option<TestCleanup>,
+    /// Which functions run while the file serves, and which only at shutdown.
+    pub calls: Calls,
 }
 
 impl<'a> Ctx<'a> {
@@ -70,6 +83,15 @@ impl<'a> Ctx<'a> {
     pub fn new(module: &'a ModModule, src: &'a str) -> Self {
         let mut pyplot = Vec::new();
         let mut tensors = false;
+        let mut array_modules = Vec::new();
+        let mut array_names = Vec::new();
+        let mut mpl_figure = false;
+        let array_mod = |m: &str| {
+            matches!(
+                m.split('.').next(),
+                Some("numpy" | "torch" | "tensorflow" | "jax" | "cupy" | "array")
+            )
+        };
         let mut classes = Vec::new();
         let mut functions = Vec::new();
         let tensor_mod = |m: &str| {
@@ -86,6 +108,14 @@ impl<'a> Ctx<'a> {
                     for n in &i.names {
                         let m = n.name.id.as_str();
                         tensors |= tensor_mod(m);
+                        mpl_figure |= m.starts_with("matplotlib");
+                        if array_mod(m) {
+                            let local = n.asname.as_ref().map_or_else(
+                                || m.split('.').next().unwrap_or(m).to_string(), // ok: one item at least
+                                |x| x.id.as_str().to_string(),
+                            );
+                            array_modules.push(local);
+                        }
                         if m == "matplotlib.pyplot" {
                             pyplot.push(
                                 n.asname
@@ -100,6 +130,15 @@ impl<'a> Ctx<'a> {
                 Stmt::ImportFrom(i) => {
                     let m = i.module.as_ref().map_or("", |x| x.id.as_str());
                     tensors |= tensor_mod(m);
+                    mpl_figure |= m.starts_with("matplotlib");
+                    for n in &i.names {
+                        let local = n.asname.as_ref().unwrap_or(&n.name).id.as_str().to_string();
+                        if array_mod(m) && !m.starts_with("numpy.typing") {
+                            array_names.push(local);
+                        } else if m == "jax" && n.name.id.as_str() == "numpy" {
+                            array_modules.push(local);
+                        }
+                    }
                     for n in &i.names {
                         let local = n.asname.as_ref().unwrap_or(&n.name).id.as_str().to_string();
                         if m == "matplotlib" && n.name.id.as_str() == "pyplot" {
@@ -137,7 +176,30 @@ impl<'a> Ctx<'a> {
         for c in &classes {
             note(&c.body);
         }
-        let singletons: HashSet<&str> = top_calls.keys().copied().collect();
+        let mut singletons: HashSet<&str> = top_calls.keys().copied().collect();
+        // What a lasting object makes in its constructor lives as long as it does.
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for c in &classes {
+                if !singletons.contains(c.name.id.as_str()) {
+                    continue;
+                }
+                for f in a::defs_in(&c.body) {
+                    if !matches!(f.name.id.as_str(), "__init__" | "__post_init__" | "setup") {
+                        continue;
+                    }
+                    a::walk(&f.body, false, &mut |node, _at| {
+                        if let Node::Expr(ruff_python_ast::Expr::Call(call)) = node
+                            && let Some(n) = a::callee_last(call)
+                            && let Some(&n) = class_names.get(n)
+                        {
+                            grew |= singletons.insert(n);
+                        }
+                    });
+                }
+            }
+        }
         let import_only = top_calls
             .iter()
             .filter(|(n, k)| calls.get(*n) == Some(k))
@@ -148,22 +210,57 @@ impl<'a> Ctx<'a> {
             .flat_map(|c| a::defs_in(&c.body))
             .map(|f| f.range())
             .collect();
+        let calls = Calls::new(module, &classes, &functions);
         Ctx {
             module,
             src,
             model: super::model::build(module, &classes),
             pyplot,
             tensors,
+            array_modules,
+            array_names,
+            mpl_figure,
             classes,
             functions,
             methods,
             singletons,
             import_only,
+            tests: None,
+            calls,
         }
     }
 }
 
 impl<'a> Ctx<'a> {
+    /// True in a test file when the tests' clean-up (an autouse fixture, a fixture that
+    /// `func` takes, or its test class's tearDown/setUp) closes the objects of `kind` it makes.
+    pub fn test_cleaned(&self, kind: LeakKind, func: Option<&StmtFunctionDef>) -> bool {
+        let Some(t) = &self.tests else { return false };
+        let params: Vec<&str> = func.map_or_else(Vec::new, |f| {
+            let p = &f.parameters;
+            p.posonlyargs
+                .iter()
+                .chain(&p.args)
+                .chain(&p.kwonlyargs)
+                .map(|x| x.parameter.name.id.as_str())
+                .collect()
+        });
+        if t.covers(kind, &params) {
+            return true;
+        }
+        let Some(f) = func else { return false };
+        self.classes.iter().any(|c| {
+            let defs = a::defs_in(&c.body);
+            defs.iter().any(|m| m.range == f.range)
+                && defs.iter().any(|m| {
+                    matches!(
+                        m.name.id.as_str(),
+                        "setUp" | "tearDown" | "setup_method" | "teardown_method" | "tearDownClass"
+                    ) && super::fixtures::cleans(&m.body).contains(&kind)
+                })
+        })
+    }
+
     /// The functions defined directly in class bodies.
     pub fn methods_of_classes(&self) -> Vec<&'a StmtFunctionDef> {
         self.functions

@@ -9,6 +9,7 @@
 use super::{Ctx, Hit};
 use crate::leak_kind::{Confidence, LeakKind};
 use crate::scan::ast::{self as a, Node};
+use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::{Expr, Operator, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 use std::collections::{HashMap, HashSet};
@@ -38,6 +39,35 @@ fn other_literal(e: &Expr) -> bool {
             | Expr::Set(_)
             | Expr::Tuple(_)
     )
+}
+
+/// The piece added when `value` is `target` extended at its end: `x = x + y`,
+/// `x = "".join((x, y))`, `x = "%s%s" % (x, y)`.
+fn extends_itself<'a>(target: &Expr, value: &'a Expr) -> Option<&'a Expr> {
+    let same = |e: &Expr| ComparableExpr::from(e) == ComparableExpr::from(target);
+    match value {
+        Expr::BinOp(b) if b.op == Operator::Add && same(&b.left) => Some(&b.right),
+        Expr::BinOp(b)
+            if b.op == Operator::Mod
+                && matches!(&*b.left, Expr::StringLiteral(_))
+                && matches!(&*b.right, Expr::Tuple(t) if t.elts.first().is_some_and(same)) =>
+        {
+            Some(value)
+        }
+        Expr::Call(c)
+            if a::method_call(c).is_some_and(|(r, m)| {
+                m == "join" && matches!(r, Expr::StringLiteral(_) | Expr::BytesLiteral(_))
+            }) =>
+        {
+            let first = match c.arguments.args.first()? {
+                Expr::Tuple(t) => t.elts.first(),
+                Expr::List(t) => t.elts.first(),
+                _ => None,
+            }?;
+            same(first).then_some(value)
+        }
+        _ => None,
+    }
 }
 
 /// The plain names and `recv.attr` attributes an assignment target binds.
@@ -70,7 +100,10 @@ impl Text<'_> {
 }
 
 /// Attributes of `self` set, deleted or grown in the methods of one class.
-fn class_texts<'a>(cls: &'a ruff_python_ast::StmtClassDef) -> HashMap<&'a str, Text<'a>> {
+fn class_texts<'a>(
+    ctx: &Ctx<'a>,
+    cls: &'a ruff_python_ast::StmtClassDef,
+) -> HashMap<&'a str, Text<'a>> {
     let mut texts: HashMap<&str, Text> = HashMap::new();
     for s in &cls.body {
         if let Stmt::Assign(x) = s {
@@ -91,6 +124,8 @@ fn class_texts<'a>(cls: &'a ruff_python_ast::StmtClassDef) -> HashMap<&'a str, T
             continue;
         };
         let once = INIT_LIKE.contains(&f.name.id.as_str());
+        // A reset that runs only at shutdown, or that nothing calls, resets nothing.
+        let live = ctx.calls.idle(Some(f)).is_none();
         let fname = f.name.id.as_str();
         a::walk(&f.body, false, &mut |node, _at| {
             let Node::Stmt(s) = node else { return };
@@ -108,6 +143,19 @@ fn class_texts<'a>(cls: &'a ruff_python_ast::StmtClassDef) -> HashMap<&'a str, T
                     }
                 }
                 Stmt::Assign(x) => {
+                    if let [t] = &x.targets[..]
+                        && let Some(n) = a::attr_of(t, me)
+                        && let Some(piece) = extends_itself(t, &x.value)
+                    {
+                        if !once {
+                            texts
+                                .entry(n)
+                                .or_default()
+                                .grows
+                                .push((s.range(), fname, piece));
+                        }
+                        return;
+                    }
                     let mut ts = Vec::new();
                     x.targets.iter().for_each(|t| bound(t, &mut ts));
                     for t in ts {
@@ -115,7 +163,7 @@ fn class_texts<'a>(cls: &'a ruff_python_ast::StmtClassDef) -> HashMap<&'a str, T
                             let e = texts.entry(n).or_default();
                             e.text |= string_init(&x.value);
                             e.other |= other_literal(&x.value);
-                            e.reset |= !once;
+                            e.reset |= !once && live;
                         }
                     }
                 }
@@ -126,13 +174,13 @@ fn class_texts<'a>(cls: &'a ruff_python_ast::StmtClassDef) -> HashMap<&'a str, T
                         let e = texts.entry(n).or_default();
                         e.text |= string_init(v);
                         e.other |= other_literal(v);
-                        e.reset |= !once;
+                        e.reset |= !once && live;
                     }
                 }
                 Stmt::Delete(d) => {
                     for t in &d.targets {
                         if let Some(n) = a::attr_of(t, me) {
-                            texts.entry(n).or_default().reset = true;
+                            texts.entry(n).or_default().reset |= live;
                         }
                     }
                 }
@@ -196,6 +244,7 @@ fn global_texts<'a>(ctx: &Ctx<'a>) -> HashMap<&'a str, Text<'a>> {
             continue;
         }
         let fname = f.name.id.as_str();
+        let live = ctx.calls.idle(Some(f)).is_none();
         a::walk(&f.body, false, &mut |node, _at| {
             let Node::Stmt(s) = node else { return };
             match s {
@@ -212,6 +261,15 @@ fn global_texts<'a>(ctx: &Ctx<'a>) -> HashMap<&'a str, Text<'a>> {
                     }
                 }
                 Stmt::Assign(x) => {
+                    if let [t] = &x.targets[..]
+                        && let Some(n) = a::name(t)
+                        && globals.contains(n)
+                        && let Some(piece) = extends_itself(t, &x.value)
+                        && let Some(e) = texts.get_mut(n)
+                    {
+                        e.grows.push((s.range(), fname, piece));
+                        return;
+                    }
                     let mut ts = Vec::new();
                     x.targets.iter().for_each(|t| bound(t, &mut ts));
                     for t in ts {
@@ -219,7 +277,7 @@ fn global_texts<'a>(ctx: &Ctx<'a>) -> HashMap<&'a str, Text<'a>> {
                             && globals.contains(n)
                             && let Some(e) = texts.get_mut(n)
                         {
-                            e.reset = true;
+                            e.reset |= live;
                             e.other |= other_literal(&x.value);
                         }
                     }
@@ -230,7 +288,7 @@ fn global_texts<'a>(ctx: &Ctx<'a>) -> HashMap<&'a str, Text<'a>> {
                             && globals.contains(n)
                             && let Some(e) = texts.get_mut(n)
                         {
-                            e.reset = true;
+                            e.reset |= live;
                         }
                     }
                 }
@@ -336,11 +394,21 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
         if super::is_exception_class(ctx, cname) || super::is_test_class(cls) {
             continue; // An error's text lives while it is handled; a test case for one test.
         }
-        if !ctx.src[cls.range()].contains("+=") {
-            continue; // Nothing grows by += here (a cheap test before the walk).
+        let text = &ctx.src[cls.range()];
+        if !text.contains("+=")
+            && !text.contains("join(")
+            && !text.contains(" + ")
+            && !text.contains(" % (")
+        {
+            continue; // Nothing grows here (a cheap test before the walk).
         }
-        let lasting = ctx.singletons.contains(cname);
-        let mut texts: Vec<(&str, Text)> = class_texts(cls).into_iter().collect();
+        let classmethods: HashSet<&str> = a::defs_in(&cls.body)
+            .into_iter()
+            .filter(|f| a::has_decorator(f, &["classmethod"]))
+            .map(|f| f.name.id.as_str())
+            .collect();
+        let singleton = ctx.singletons.contains(cname);
+        let mut texts: Vec<(&str, Text)> = class_texts(ctx, cls).into_iter().collect();
         texts.sort_by_key(|(_, t)| t.grows.first().map(|g| g.0.start()));
         for (n, t) in texts {
             let Some(&(range, func, _)) = t.grows.first() else {
@@ -349,6 +417,8 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
             if t.reset || !t.is_text() {
                 continue;
             }
+            // Grown through `cls`: the class's own text, as lasting as the class.
+            let lasting = singleton || classmethods.contains(func);
             if foreign
                 .get_or_insert_with(|| foreign_resets(&ctx.module.body))
                 .contains(n)

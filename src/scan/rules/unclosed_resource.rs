@@ -267,6 +267,10 @@ fn check_function(f: &StmtFunctionDef, out: &mut Vec<Hit>) {
 /// Attributes (`self.x = open(...)`) that no code of their class ever closes or hands on.
 fn check_attributes(ctx: &Ctx, out: &mut Vec<Hit>) {
     for cls in &ctx.classes {
+        // Made once, at import time: one resource for the life of the process.
+        if ctx.import_only.contains(cls.name.id.as_str()) {
+            continue;
+        }
         check_class(&cls.body, cls.name.id.as_str(), out);
     }
 }
@@ -367,6 +371,7 @@ fn check_class(body: &[Stmt], cname: &str, out: &mut Vec<Hit>) {
 
 /// Report resources opened outside `with` and never closed.
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
+    super::unbounded_collection::container_hits(ctx, LeakKind::UnclosedResource, out);
     for f in &ctx.functions {
         check_function(f, out);
     }
