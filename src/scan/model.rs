@@ -93,6 +93,8 @@ pub struct Container<'a> {
     pub class_level: bool,
     /// Created as a `collections.defaultdict`: reading a missing key inserts it.
     pub defaultdict: bool,
+    /// A mutable default argument: one object shared by every call of its function.
+    pub default_arg: bool,
 }
 
 impl<'a> Container<'a> {
@@ -113,6 +115,7 @@ impl<'a> Container<'a> {
             reads: 0,
             class_level: false,
             defaultdict: false,
+            default_arg: false,
         }
     }
 
@@ -336,6 +339,33 @@ pub fn build<'a>(
         let mut list: Vec<Container> = names.into_values().collect();
         list.sort_by_key(|c| c.init.map(|i| i.1.start()));
         model.containers.extend(list);
+    }
+    // Mutable default arguments (`def seen(x, _memo={})`): made once, when the function is
+    // defined, and shared by every call.
+    let mut funcs = Vec::new();
+    a::walk(&module.body, true, &mut |node, _| {
+        if let Node::Stmt(Stmt::FunctionDef(f)) = node {
+            funcs.push(f);
+        }
+    });
+    for f in funcs {
+        let p = &f.parameters;
+        for x in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
+            let Some(d) = x.default.as_deref() else {
+                continue;
+            };
+            let Some(i) = container_init(d) else { continue };
+            let n = x.parameter.name.id.as_str().to_string();
+            let mut found: HashMap<String, Container> = HashMap::new();
+            let mut c = Container::new(n.clone(), None);
+            c.init = Some((i, x.range()));
+            c.default_arg = true;
+            found.insert(n.clone(), c);
+            let mut v = Uses::new(Target::Module(HashSet::from([n])), &mut found);
+            v.func = Some(f);
+            v.visit_body(&f.body);
+            model.containers.extend(found.into_values());
+        }
     }
     // Class attributes.
     let lasting = lasting_classes(&module.body);
@@ -723,6 +753,13 @@ impl<'a, 'm> Uses<'a, 'm> {
                     .then(|| n.to_string())
             }
             Target::Class { recv, .. } => match e {
+                // `type(self).entries`: the class's own attribute.
+                Expr::Attribute(x)
+                    if matches!(&*x.value, Expr::Call(c) if a::name(&c.func) == Some("type")
+                        && c.arguments.args.first().and_then(a::name).is_some_and(|b| recv.iter().any(|r| r == b))) =>
+                {
+                    Some(x.attr.id.as_str().to_string())
+                }
                 Expr::Attribute(x) => {
                     let base = a::name(&x.value)?;
                     recv.iter()
@@ -1076,6 +1113,22 @@ impl<'a> Visitor<'a> for Uses<'a, '_> {
     fn visit_expr(&mut self, e: &'a Expr) {
         match e {
             Expr::Call(c) => {
+                // `c.setdefault(k, []).append(v)`: the bucket of k grows.
+                if let Some((Expr::Call(inner), m)) = a::method_call(c)
+                    && matches!(
+                        m,
+                        "append" | "appendleft" | "extend" | "add" | "update" | "insert"
+                    )
+                    && let Some((holder, "setdefault")) = a::method_call(inner)
+                    && let Some(k) = self.key(holder)
+                {
+                    let value = if m == "insert" {
+                        c.arguments.args.get(1)
+                    } else {
+                        c.arguments.args.first()
+                    };
+                    self.grow(&k, e.range(), "[key].append()", value, None);
+                }
                 // `c[k].append(v)`: the entry grows (a defaultdict of lists, a dict of sets).
                 if let Some((Expr::Subscript(sub), m)) = a::method_call(c)
                     && matches!(

@@ -251,6 +251,9 @@ fn weak_bound_methods(ctx: &Ctx) -> Vec<WeakRegistry> {
 
 /// True for a function that runs once per process by its name (`setup_logging`, `main`).
 fn once_by_name(n: &str) -> bool {
+    if n.starts_with("__") && n.ends_with("__") {
+        return false; // `__init__` runs once per object, not once per process.
+    }
     let n = n.trim_start_matches('_').to_ascii_lowercase();
     [
         "setup",
@@ -356,12 +359,28 @@ fn per_call_registrations(ctx: &Ctx, out: &mut Vec<Hit>) {
                         "Here: register one clean-up at start-up that handles all items, or do the clean-up on the same path (try/finally) instead of at exit."
                     ),
                 ))
+            } else if matches!(d.rsplit('.').next(), Some("call_later" | "call_at"))
+                && c.arguments
+                    .args
+                    .get(1)
+                    .is_some_and(|cb| holds_object(f, cb))
+            {
+                let cb = &ctx.src[c.arguments.args[1].range()];
+                Some((
+                    format!("{fname}() schedules {cb} with the event loop's {} on every call: the loop keeps each callback, and everything it captured, until its time comes.", d.rsplit('.').next().unwrap_or(&d)),
+                    "Here: schedule with a short delay and capture only ids, or keep one timer that handles all pending items.".to_string(),
+                ))
             } else {
                 None
             };
             if let Some((why, fix)) = hit {
+                let kind = if why.contains("event loop") {
+                    LeakKind::ClosureCapture
+                } else {
+                    LeakKind::EventHandler
+                };
                 out.push(Hit {
-                    kind: LeakKind::EventHandler,
+                    kind,
                     // In a library, how often the function runs is the caller's business.
                     confidence: if ctx.calls.is_program() {
                         Confidence::Medium

@@ -70,6 +70,10 @@ pub fn kind_of(ctx: &Ctx, c: &Container) -> LeakKind {
     {
         return LeakKind::ArrayAccumulation;
     }
+    // A memo (`if k not in c: c[k] = make(k)`) is a cache whatever it holds, unless what it
+    // holds is a thread, an open resource, a figure or an array.
+    let bucketed = c.grows.iter().any(|g| g.how == "[key].append()");
+    let memo = c.grows.iter().any(|g| c.checked(g)) && !bucketed;
     let stored = values().filter_map(|(g, v)| values::value_kind(ctx, v, g.func));
     if let Some(k) = stored.min_by_key(|k| {
         [
@@ -82,10 +86,11 @@ pub fn kind_of(ctx: &Ctx, c: &Container) -> LeakKind {
         ]
         .iter()
         .position(|x| x == k)
-    }) {
+    }) && !(memo && matches!(k, LeakKind::ClosureCapture | LeakKind::EventHandler))
+    {
         return k;
     }
-    if c.grows.iter().any(|g| c.checked(g)) {
+    if memo {
         return LeakKind::CacheNoEviction;
     }
     // Filled only by reading new keys: a memo of default values.
@@ -209,11 +214,14 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
             if ctx.calls.idle(Some(f)) == Some(crate::scan::calls::Idle::Uncalled) {
                 return false; // Code the program never runs.
             }
+            if returns_a_parameter(f) || in_decorator(f, g.range) {
+                return false; // A decorator's registration: once per decorated function.
+            }
             // Once per instance bounds only the instance's own containers: a module or class
             // container grown in __init__ grows with every instance made.
             let per_instance = c.class.is_some() && !c.class_level;
             let bounded = (per_instance && INIT_LIKE.contains(&f.name.id.as_str()))
-                || f.range.contains_range(init_range)
+                || (f.range.contains_range(init_range) && !c.default_arg)
                 || g.fill_once
                 || g.debug_only
                 || (g.dedup && !hoard)
@@ -227,7 +235,7 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         if found != kind {
             continue;
         }
-        let keyed = g.key.is_some() && !heavy(found);
+        let keyed = g.key.is_some() && !heavy(found) && !c.default_arg;
         if found == LeakKind::UnboundedCollection
             && keyed
             && !hoard
@@ -245,6 +253,7 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         // A module container grown outside a loop by a function of a library: a registration
         // function (decorators, plugin tables) until a program shows it runs per request.
         let registration = c.class.is_none()
+            && !c.default_arg
             && !hoard
             && g.loops == 0
             && idle_note.is_none()
@@ -292,6 +301,13 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         // Only a private name can be known unread: a public one is read by the callers.
         let private = short.starts_with('_');
         let write_only = c.reads == 0 && private;
+        let owner = if c.default_arg {
+            format!(
+                "it is a mutable default argument of {func}(), made once and shared by every call, and nothing trims it"
+            )
+        } else {
+            owner
+        };
         let owner = match &idle_note {
             Some(note) => format!("it is {note}"),
             None => format!("{owner} (no pop/clear/del/slice/reassignment)"),
@@ -423,10 +439,40 @@ fn defaultdict_reads(ctx: &Ctx, out: &mut Vec<Hit>) {
             if stores {
                 continue;
             }
+            // `c[k].remove(x)` in the same function: the removal path of registered keys.
+            let mut trims_there = false;
+            let mut iterated = false;
+            a::walk(&f.body, false, &mut |node, _| match node {
+                Node::Expr(Expr::Call(call)) => {
+                    if let Some((Expr::Subscript(sub), m)) = a::method_call(call)
+                        && sub.range() == g.range
+                        && matches!(m, "remove" | "discard" | "pop" | "clear")
+                    {
+                        trims_there = true;
+                    }
+                    if matches!(
+                        a::name(&call.func),
+                        Some("list" | "tuple" | "sorted" | "iter")
+                    ) && call
+                        .arguments
+                        .args
+                        .first()
+                        .is_some_and(|x| x.range() == g.range)
+                    {
+                        iterated = true;
+                    }
+                }
+                Node::Stmt(Stmt::For(x)) if x.iter.range() == g.range => iterated = true,
+                _ => {}
+            });
+            if trims_there {
+                continue;
+            }
             let key = g.key.map_or("the key", |k| &ctx.src[k.range()]);
             out.push(Hit {
                 kind: LeakKind::UnboundedCollection,
-                confidence: Confidence::Medium,
+                // Iterating a missing key's empty entry (a broadcast to nobody) is the mildest.
+                confidence: if iterated { Confidence::Low } else { Confidence::Medium },
                 range: g.range,
                 why: format!(
                     "{} is a defaultdict and {}() only reads it, but reading {}[{key}] inserts an empty entry for every {key} not seen before, and nothing removes entries that were only read.",
@@ -512,4 +558,33 @@ fn is_param(f: Option<&StmtFunctionDef>, n: &str) -> bool {
             .chain(&p.kwonlyargs)
             .any(|x| x.parameter.name.id.as_str() == n)
     })
+}
+
+/// True for a function that returns one of its own parameters (`def deco(fn): ...; return
+/// fn`): a decorator, run once per function it decorates.
+fn returns_a_parameter(f: &StmtFunctionDef) -> bool {
+    let mut found = false;
+    a::walk(&f.body, false, &mut |node, _| {
+        if let Node::Stmt(Stmt::Return(r)) = node
+            && let Some(Expr::Name(n)) = r.value.as_deref()
+            && is_param(Some(f), n.id.as_str())
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// True when `at` lies in a function nested in `f` that returns its own parameter.
+fn in_decorator(f: &StmtFunctionDef, at: ruff_text_size::TextRange) -> bool {
+    let mut found = false;
+    a::walk(&f.body, true, &mut |node, _| {
+        if let Node::Stmt(Stmt::FunctionDef(inner)) = node
+            && inner.range.contains_range(at)
+            && returns_a_parameter(inner)
+        {
+            found = true;
+        }
+    });
+    found
 }
