@@ -303,3 +303,111 @@ fn sarif_face_is_valid_sarif_2_1_0() {
         Err(e) => eprintln!("SKIP schema validation: no python3 ({e})"),
     }
 }
+
+/// Every twin file under `testdata/scan/twins`, recursively, with its marked line and kind.
+fn twins() -> Vec<(PathBuf, Option<(u32, String)>)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("twins dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&testdata("scan/twins"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = common::read(&p);
+            let mark = text.lines().enumerate().find_map(|(i, l)| {
+                l.split_once("# expect: ")
+                    .map(|(_, k)| (i as u32 + 1, k.trim().to_string()))
+            });
+            (p, mark)
+        })
+        .collect()
+}
+
+#[test]
+fn twins_leak_files_name_their_kind_first_on_the_marked_line() {
+    let all = twins();
+    let leaks: Vec<_> = all
+        .iter()
+        .filter(|(p, _)| p.to_string_lossy().ends_with("_leak.py"))
+        .collect();
+    assert!(leaks.len() >= 10, "{} leak twins", leaks.len());
+    for (path, mark) in leaks {
+        let (line, kind) = mark.as_ref().expect("a leak twin has a marker");
+        let r = scan_paths(std::slice::from_ref(path), &ScanOptions::default()).expect("scan");
+        let top = r
+            .findings
+            .first()
+            .unwrap_or_else(|| panic!("{}: no finding", path.display()));
+        assert_eq!(
+            top.kind.as_str(),
+            kind,
+            "{}: top finding {top:?}",
+            path.display()
+        );
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.line == *line && f.kind.as_str() == kind),
+            "{}: nothing of {kind} on line {line}: {:?}",
+            path.display(),
+            r.findings
+        );
+    }
+}
+
+#[test]
+fn twins_clean_files_have_no_high_or_medium_finding() {
+    for (path, mark) in twins()
+        .iter()
+        .filter(|(p, _)| p.to_string_lossy().ends_with("_clean.py"))
+    {
+        assert!(mark.is_none(), "{} carries a marker", path.display());
+        let r = scan_paths(std::slice::from_ref(path), &ScanOptions::default()).expect("scan");
+        let loud: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.confidence != leakhunt::leak_kind::Confidence::Low)
+            .collect();
+        assert!(loud.is_empty(), "{}: {loud:?}", path.display());
+    }
+}
+
+#[test]
+fn clean_up_that_runs_only_at_shutdown_does_not_count_and_is_named() {
+    check("shutdown_only");
+    let r = scan_paths(
+        &[testdata("scan/shutdown_only.py")],
+        &ScanOptions::default(),
+    )
+    .expect("scan");
+    let why: Vec<&str> = r.findings.iter().map(|f| f.why.as_str()).collect();
+    assert!(
+        why.iter()
+            .any(|w| w.contains("cleared only in close_all(), which runs at shutdown")),
+        "{why:?}"
+    );
+    assert!(
+        why.iter()
+            .any(|w| w.contains("cleared only in flush(), which runs at shutdown")),
+        "{why:?}"
+    );
+}
+
+#[test]
+fn pytest_fixtures_in_conftest_count_as_clean_up() {
+    // A conftest imports an autouse fixture that closes every figure: its tests are clean.
+    let dir = testdata("scan/pytest_fixtures/pkg");
+    let r = scan_paths(&[dir], &ScanOptions::default()).expect("scan");
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    // The same tests with no such conftest leave their figures open.
+    check("pytest_fixtures/bare/test_plots_unclosed");
+}

@@ -54,16 +54,30 @@ impl Calls {
         functions: &[&'a StmtFunctionDef],
     ) -> Self {
         let mut atexit = HashSet::new();
-        a::walk(&module.body, true, &mut |node, _| {
-            if let Node::Expr(Expr::Call(c)) = node
-                && a::dotted(&c.func)
-                    .is_some_and(|d| d == "atexit.register" || d == "register_atexit")
-                && let Some(f) = c.arguments.args.first()
-                && let Some(d) = a::dotted(f)
-            {
-                atexit.insert(d.rsplit('.').next().unwrap_or(&d).to_string()); // ok: one item at least
+        let registers = module.body.iter().any(|s| {
+            matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)) && {
+                let names: Vec<&str> = match s {
+                    Stmt::Import(i) => i.names.iter().map(|n| n.name.id.as_str()).collect(),
+                    Stmt::ImportFrom(i) => i.module.iter().map(|m| m.id.as_str()).collect(),
+                    _ => Vec::new(),
+                };
+                names.contains(&"atexit")
             }
         });
+        a::walk(
+            if registers { &module.body } else { &[] },
+            true,
+            &mut |node, _| {
+                if let Node::Expr(Expr::Call(c)) = node
+                    && a::dotted(&c.func)
+                        .is_some_and(|d| d == "atexit.register" || d == "register_atexit")
+                    && let Some(f) = c.arguments.args.first()
+                    && let Some(d) = a::dotted(f)
+                {
+                    atexit.insert(d.rsplit('.').next().unwrap_or(&d).to_string()); // ok: one item at least
+                }
+            },
+        );
         let shut = |n: &str| SHUTDOWN.contains(&n) || atexit.contains(n);
         let reached = reach(module, classes, functions, &shut);
         Calls { atexit, reached }

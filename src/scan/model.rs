@@ -293,11 +293,13 @@ pub struct Model<'a> {
 /// Build the model of a module.
 pub fn build<'a>(
     module: &'a ModModule,
+    src: &str,
     classes: &[&'a ruff_python_ast::StmtClassDef],
+    functions: &[&'a StmtFunctionDef],
 ) -> Model<'a> {
     let foreign = foreign_trims(&module.body);
     let foreign_reads = foreign_reads(&module.body);
-    let grown_outside = foreign_grows(&module.body);
+    let grown_outside = foreign_grows(src, functions);
     let mut model = Model::default();
     // Module names created as containers at top level.
     let mut names: HashMap<String, Container> = HashMap::new();
@@ -342,13 +344,7 @@ pub fn build<'a>(
     }
     // Mutable default arguments (`def seen(x, _memo={})`): made once, when the function is
     // defined, and shared by every call.
-    let mut funcs = Vec::new();
-    a::walk(&module.body, true, &mut |node, _| {
-        if let Node::Stmt(Stmt::FunctionDef(f)) = node {
-            funcs.push(f);
-        }
-    });
-    for f in funcs {
+    for &f in functions {
         let p = &f.parameters;
         for x in p.posonlyargs.iter().chain(&p.args).chain(&p.kwonlyargs) {
             let Some(d) = x.default.as_deref() else {
@@ -574,15 +570,19 @@ fn foreign_reads(body: &[Stmt]) -> HashSet<&str> {
 
 /// Growth of an attribute through a receiver other than `self`/`cls`
 /// (`self.state.history.append(x)`, `job.log.append(line)`), with the function it is in.
-fn foreign_grows(body: &[Stmt]) -> Vec<(&str, Grow<'_>)> {
-    let mut funcs = Vec::new();
-    a::walk(body, true, &mut |node, _| {
-        if let Node::Stmt(Stmt::FunctionDef(f)) = node {
-            funcs.push(f);
-        }
-    });
+fn foreign_grows<'a>(src: &str, functions: &[&'a StmtFunctionDef]) -> Vec<(&'a str, Grow<'a>)> {
     let mut out = Vec::new();
-    for f in funcs {
+    for &f in functions {
+        // Only bodies that grow something through a dotted receiver (a cheap test first).
+        let text = src.get(f.range().to_std_range()).unwrap_or("");
+        if !text.contains(".append(")
+            && !text.contains(".add(")
+            && !text.contains(".extend(")
+            && !text.contains(".insert(")
+            && !text.contains(".appendleft(")
+        {
+            continue;
+        }
         a::walk(&f.body, false, &mut |node, at| {
             if let Node::Expr(Expr::Call(c)) = node
                 && let Some((Expr::Attribute(recv), m)) = a::method_call(c)

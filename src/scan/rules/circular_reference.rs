@@ -188,7 +188,9 @@ pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
                 });
             }
         }
-        self_bound_methods(ctx, cls, gc_off, out);
+        if gc_off.is_some() {
+            self_bound_methods(ctx, cls, gc_off, out);
+        }
     }
 }
 

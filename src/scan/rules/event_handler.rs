@@ -273,38 +273,49 @@ fn once_by_name(n: &str) -> bool {
         || n.ends_with("_logging")
 }
 
-/// True when every call of `f` in the file runs at import time (module-level code), so its
-/// body runs a fixed number of times.
-fn import_time_only(ctx: &Ctx, f: &ruff_python_ast::StmtFunctionDef) -> bool {
-    let want = f.name.id.as_str();
-    let mut inside = false;
-    for g in &ctx.functions {
-        a::walk(&g.body, false, &mut |node, _| {
+/// The names a file calls inside functions, and at module level.
+struct CallSites<'a> {
+    inside: HashSet<&'a str>,
+    top: HashSet<&'a str>,
+}
+
+impl<'a> CallSites<'a> {
+    fn of(ctx: &Ctx<'a>) -> Self {
+        let mut inside = HashSet::new();
+        for g in &ctx.functions {
+            a::walk(&g.body, false, &mut |node, _| {
+                if let Node::Expr(Expr::Call(c)) = node
+                    && let Some(n) = a::callee_last(c)
+                {
+                    inside.insert(n);
+                }
+            });
+        }
+        let mut top = HashSet::new();
+        a::walk(&ctx.module.body, false, &mut |node, _| {
             if let Node::Expr(Expr::Call(c)) = node
-                && a::callee_last(c) == Some(want)
+                && let Some(n) = a::callee_last(c)
             {
-                inside = true;
+                top.insert(n);
             }
         });
+        CallSites { inside, top }
     }
-    if inside {
+}
+
+/// True when every call of `f` in the file runs at import time (module-level code), so its
+/// body runs a fixed number of times.
+fn import_time_only(ctx: &Ctx, sites: &CallSites, f: &ruff_python_ast::StmtFunctionDef) -> bool {
+    let want = f.name.id.as_str();
+    if sites.inside.contains(want) {
         return false;
     }
-    // Called at module level (directly, or as a class made at import time).
-    let mut top = false;
-    a::walk(&ctx.module.body, false, &mut |node, _| {
-        if let Node::Expr(Expr::Call(c)) = node
-            && a::callee_last(c) == Some(want)
-        {
-            top = true;
-        }
-    });
-    top || (f.name.id.as_str() == "__init__" && {
-        ctx.classes.iter().any(|c| {
-            a::defs_in(&c.body).iter().any(|m| m.range == f.range)
-                && ctx.import_only.contains(c.name.id.as_str())
-        })
-    })
+    sites.top.contains(want)
+        || (want == "__init__"
+            && ctx.classes.iter().any(|c| {
+                a::defs_in(&c.body).iter().any(|m| m.range == f.range)
+                    && ctx.import_only.contains(c.name.id.as_str())
+            }))
 }
 
 /// Registrations with a framework object that lives for the whole process, made on every
@@ -312,11 +323,29 @@ fn import_time_only(ctx: &Ctx, f: &ruff_python_ast::StmtFunctionDef) -> bool {
 /// forever) and `atexit.register(self.cleanup)` (the callback and its object are kept until
 /// exit).
 fn per_call_registrations(ctx: &Ctx, out: &mut Vec<Hit>) {
+    if !ctx.src.contains("addHandler(")
+        && !ctx.src.contains("atexit.register(")
+        && !ctx.src.contains("call_later(")
+        && !ctx.src.contains("call_at(")
+    {
+        return; // Nothing registers here (a cheap test before the walks).
+    }
     let removes_handlers = ctx.src.contains("removeHandler(");
     let unregisters = ctx.src.contains("atexit.unregister(");
+    let sites = CallSites::of(ctx);
     for f in &ctx.functions {
         let fname = f.name.id.as_str();
-        if once_by_name(fname) || import_time_only(ctx, f) || ctx.calls.idle(Some(f)).is_some() {
+        let text = &ctx.src[f.range()];
+        if !["addHandler(", "atexit.register(", "call_later(", "call_at("]
+            .iter()
+            .any(|t| text.contains(t))
+        {
+            continue;
+        }
+        if once_by_name(fname)
+            || import_time_only(ctx, &sites, f)
+            || ctx.calls.idle(Some(f)).is_some()
+        {
             continue;
         }
         // `if not logger.handlers:` guards a one-time set-up.

@@ -76,7 +76,17 @@ pub struct Ctx<'a> {
     pub tests: Option<TestCleanup>,
     /// Which functions run while the file serves, and which only at shutdown.
     pub calls: Calls,
+    /// Every call in the file by callee name, with the function it is in (built on first use).
+    pub call_sites: std::cell::OnceCell<CallIndex<'a>>,
+    /// The kind of each container of the model, in its order (worked out on first use).
+    pub container_kinds: std::cell::OnceCell<Vec<std::cell::OnceCell<LeakKind>>>,
 }
+
+/// Calls by the last segment of their callee, with the function each is in (None: module code).
+pub type CallIndex<'a> = std::collections::HashMap<
+    &'a str,
+    Vec<(&'a ruff_python_ast::ExprCall, Option<&'a StmtFunctionDef>)>,
+>;
 
 impl<'a> Ctx<'a> {
     /// Gather the import facts of a module.
@@ -214,7 +224,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             module,
             src,
-            model: super::model::build(module, &classes),
+            model: super::model::build(module, src, &classes, &functions),
             pyplot,
             tensors,
             array_modules,
@@ -227,11 +237,57 @@ impl<'a> Ctx<'a> {
             import_only,
             tests: None,
             calls,
+            call_sites: std::cell::OnceCell::new(),
+            container_kinds: std::cell::OnceCell::new(),
         }
     }
 }
 
 impl<'a> Ctx<'a> {
+    /// The leak kind of one of the model's containers (what it holds decides; see
+    /// [`unbounded_collection::kind_of`]), worked out once per file.
+    pub fn kind_of_container(&self, c: &super::model::Container) -> LeakKind {
+        let kinds = self.container_kinds.get_or_init(|| {
+            (0..self.model.containers.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect()
+        });
+        match self
+            .model
+            .containers
+            .iter()
+            .position(|x| std::ptr::eq(x, c))
+            .and_then(|i| kinds.get(i))
+        {
+            Some(k) => *k.get_or_init(|| unbounded_collection::kind_of(self, c)),
+            None => unbounded_collection::kind_of(self, c),
+        }
+    }
+
+    /// The calls of the file by callee name.
+    pub fn calls_named(
+        &self,
+        name: &str,
+    ) -> &[(&'a ruff_python_ast::ExprCall, Option<&'a StmtFunctionDef>)] {
+        let index = self.call_sites.get_or_init(|| {
+            let mut index: CallIndex<'a> = std::collections::HashMap::new();
+            let mut scopes: Vec<(&'a [Stmt], Option<&'a StmtFunctionDef>)> =
+                vec![(&self.module.body, None)];
+            scopes.extend(self.functions.iter().map(|g| (&g.body[..], Some(*g))));
+            for (body, caller) in scopes {
+                a::walk(body, false, &mut |node, _| {
+                    if let Node::Expr(ruff_python_ast::Expr::Call(c)) = node
+                        && let Some(n) = a::callee_last(c)
+                    {
+                        index.entry(n).or_default().push((c, caller));
+                    }
+                });
+            }
+            index
+        });
+        index.get(name).map_or(&[], |v| &v[..])
+    }
+
     /// True in a test file when the tests' clean-up (an autouse fixture, a fixture that
     /// `func` takes, or its test class's tearDown/setUp) closes the objects of `kind` it makes.
     pub fn test_cleaned(&self, kind: LeakKind, func: Option<&StmtFunctionDef>) -> bool {

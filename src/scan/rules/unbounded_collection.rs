@@ -231,7 +231,7 @@ pub fn container_hits(ctx: &Ctx, kind: LeakKind, out: &mut Vec<Hit>) {
         }) else {
             continue;
         };
-        let found = kind_of(ctx, c);
+        let found = ctx.kind_of_container(c);
         if found != kind {
             continue;
         }

@@ -77,6 +77,11 @@ const RESOURCE_NAMES: &[&str] = &[
     "SpooledTemporaryFile",
 ];
 
+/// True when a text names a resource maker at all (a cheap test before the walks).
+fn opens_something(text: &str) -> bool {
+    RESOURCE_NAMES.iter().any(|n| text.contains(n))
+}
+
 /// What kind of resource a call makes, if it makes one.
 pub fn resource(c: &ExprCall) -> Option<&'static str> {
     let quick = a::callee_last(c)?;
@@ -271,7 +276,9 @@ fn check_attributes(ctx: &Ctx, out: &mut Vec<Hit>) {
         if ctx.import_only.contains(cls.name.id.as_str()) {
             continue;
         }
-        check_class(&cls.body, cls.name.id.as_str(), out);
+        if opens_something(&ctx.src[cls.range()]) {
+            check_class(&cls.body, cls.name.id.as_str(), out);
+        }
     }
 }
 
@@ -373,7 +380,9 @@ fn check_class(body: &[Stmt], cname: &str, out: &mut Vec<Hit>) {
 pub fn check(ctx: &Ctx, out: &mut Vec<Hit>) {
     super::unbounded_collection::container_hits(ctx, LeakKind::UnclosedResource, out);
     for f in &ctx.functions {
-        check_function(f, out);
+        if opens_something(&ctx.src[f.range()]) {
+            check_function(f, out);
+        }
     }
     check_attributes(ctx, out);
 }

@@ -378,20 +378,14 @@ fn callers<'a>(
 ) -> Vec<(&'a Expr, Option<&'a StmtFunctionDef>)> {
     let want = f.name.id.as_str();
     let mut out = Vec::new();
-    let mut scopes: Vec<(&'a [Stmt], Option<&'a StmtFunctionDef>)> = vec![(&ctx.module.body, None)];
-    scopes.extend(ctx.functions.iter().map(|g| (&g.body[..], Some(*g))));
-    for (body, caller) in scopes {
-        a::walk(body, false, &mut |node, _| {
-            if let Node::Expr(Expr::Call(c)) = node
-                && a::callee_last(c) == Some(want)
-                && c.range() != f.range()
-            {
-                let arg = c.arguments.args.get(pos).or_else(|| a::keyword(c, name));
-                if let Some(arg) = arg {
-                    out.push((arg, caller));
-                }
-            }
-        });
+    for (c, caller) in ctx.calls_named(want) {
+        if c.range() == f.range() {
+            continue;
+        }
+        let arg = c.arguments.args.get(pos).or_else(|| a::keyword(c, name));
+        if let Some(arg) = arg {
+            out.push((arg, *caller));
+        }
     }
     out
 }

@@ -1,0 +1,1 @@
+from pkg.testing.fixtures import close_figures, scratch_file  # noqa: F401
