@@ -297,8 +297,9 @@ pub fn build<'a>(
     classes: &[&'a ruff_python_ast::StmtClassDef],
     functions: &[&'a StmtFunctionDef],
 ) -> Model<'a> {
-    let foreign = foreign_trims(&module.body);
-    let foreign_reads = foreign_reads(&module.body);
+    // Worked out only for files whose classes hold containers.
+    let foreign = std::cell::OnceCell::new();
+    let foreign_reads = std::cell::OnceCell::new();
     let grown_outside = foreign_grows(src, functions);
     let mut model = Model::default();
     // Module names created as containers at top level.
@@ -448,10 +449,18 @@ pub fn build<'a>(
         }
         let mut list: Vec<Container> = attrs
             .into_iter()
-            .filter(|(k, c)| c.init.is_some() && !foreign.contains(k.as_str()))
+            .filter(|(k, c)| {
+                c.init.is_some()
+                    && !foreign
+                        .get_or_init(|| foreign_trims(&module.body))
+                        .contains(k.as_str())
+            })
             .map(|(k, mut c)| {
                 // Read through another receiver (`writer._stack`, a test's assertion).
-                if foreign_reads.contains(k.as_str()) {
+                if foreign_reads
+                    .get_or_init(|| self::foreign_reads(&module.body))
+                    .contains(k.as_str())
+                {
                     c.reads += 1;
                 }
                 c
