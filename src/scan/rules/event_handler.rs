@@ -368,9 +368,7 @@ fn per_call_registrations(ctx: &Ctx, out: &mut Vec<Hit>) {
                     format!(
                         "{fname}() adds a handler to {logger} on every call and nothing removes it: logging keeps every logger for the life of the process, so each handler (and what it holds) stays, and every record is handled once more per call."
                     ),
-                    format!(
-                        "Here: add the handler once at start-up, or remove it (removeHandler, then close()) in a finally on the same path."
-                    ),
+                    "Here: add the handler once at start-up, or remove it (removeHandler, then close()) in a finally on the same path.".to_string(),
                 ))
             } else if d == "atexit.register"
                 && !unregisters
@@ -384,9 +382,7 @@ fn per_call_registrations(ctx: &Ctx, out: &mut Vec<Hit>) {
                     format!(
                         "{fname}() registers {cb} with atexit on every call: the interpreter keeps each callback (and the object it is bound to) until the process exits."
                     ),
-                    format!(
-                        "Here: register one clean-up at start-up that handles all items, or do the clean-up on the same path (try/finally) instead of at exit."
-                    ),
+                    "Here: register one clean-up at start-up that handles all items, or do the clean-up on the same path (try/finally) instead of at exit.".to_string(),
                 ))
             } else if matches!(d.rsplit('.').next(), Some("call_later" | "call_at"))
                 && c.arguments

@@ -339,13 +339,12 @@ fn filled_with<'a>(body: &'a [Stmt], n: &str) -> Vec<&'a Expr> {
                 out.push(v);
             }
         }
-        Node::Stmt(Stmt::Assign(x)) => {
+        Node::Stmt(Stmt::Assign(x))
             if x.targets
                 .iter()
-                .any(|t| matches!(t, Expr::Subscript(sub) if a::name(&sub.value) == Some(n)))
-            {
-                out.push(&x.value);
-            }
+                .any(|t| matches!(t, Expr::Subscript(sub) if a::name(&sub.value) == Some(n))) =>
+        {
+            out.push(&x.value);
         }
         _ => {}
     });
