@@ -14,12 +14,54 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Poll `done` until it holds; panics after two minutes (a hang, not a slow machine).
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    wait_or_explain(what, done, String::new);
+}
+
+/// [`wait_until`], and on giving up say what `explain` finds (the target's state).
+fn wait_or_explain(what: &str, mut done: impl FnMut() -> bool, explain: impl Fn() -> String) {
     let guard = Instant::now() + Duration::from_secs(120);
     while !done() {
-        assert!(Instant::now() < guard, "gave up waiting for {what}");
+        assert!(
+            Instant::now() < guard,
+            "gave up waiting for {what}\n{}",
+            explain()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// What a stuck target looks like: its snapshot directory, each thread's signal masks
+/// (pending, blocked, caught) and state, and what it printed on stderr.
+fn target_state(t: &Target, out: &Path) -> String {
+    let mut s = format!("snapshots: {:?}\n", seqs(out));
+    for pid in [t.pid, t.child.id() as i32] {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten();
+        for task in tasks.flatten() {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            let keep: Vec<&str> = status
+                .lines()
+                .filter(|l| {
+                    ["Name", "State", "SigPnd", "ShdPnd", "SigBlk", "SigCgt"]
+                        .iter()
+                        .any(|k| l.starts_with(k))
+                })
+                .collect();
+            let read = |f: &str| std::fs::read_to_string(task.path().join(f)).unwrap_or_default();
+            s.push_str(&format!(
+                "{pid}/{}: {} | wchan {} | syscall {} | children {}\n",
+                task.file_name().to_string_lossy(),
+                keep.join(" | "),
+                read("wchan"),
+                read("syscall").trim(),
+                read("children").trim()
+            ));
+        }
+    }
+    s.push_str(&format!("stderr: {}", t.err()));
+    s
 }
 
 fn max_seq(dir: &Path) -> u64 {
@@ -37,6 +79,37 @@ fn record_cmd(py: &Path, out: &Path, options: &[&str], program_args: &[&str]) ->
         .arg(leaker())
         .args(program_args);
     cmd
+}
+
+/// The main thread of `pid` sleeps in a read (the syscall when /proc lets us see it, else
+/// a sleeping state seen three times in a row).
+fn blocked_in_read(pid: i32) -> bool {
+    let task = format!("/proc/{pid}/task/{pid}");
+    let sleeping = || {
+        std::fs::read_to_string(format!("{task}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('S')))
+            .unwrap_or(false)
+    };
+    if let Ok(sys) = std::fs::read_to_string(format!("{task}/syscall")) {
+        // read(2) is 0 on x86_64 and 63 on aarch64
+        let read_nr = if cfg!(target_arch = "aarch64") {
+            "63"
+        } else {
+            "0"
+        };
+        if sys
+            .split_whitespace()
+            .next()
+            .is_some_and(|n| n != "running")
+        {
+            return sleeping() && sys.split_whitespace().next() == Some(read_nr);
+        }
+    }
+    (0..3).all(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        sleeping()
+    })
 }
 
 fn kill(pid: i32, sig: i32) {
@@ -110,8 +183,17 @@ fn record_signal(version: &str) {
     let mut t = Target::start(record_cmd(&py, &out, &["--every", "0", "--keep", "3"], &[]));
     let record_pid = t.child.id() as i32;
     for k in 1..=3u64 {
+        // CPython runs a Python signal handler in the main thread between bytecodes: a
+        // signal that lands after its last check and before it blocks in read() waits for
+        // the next line. A user's signal comes at a random moment; this test's would come
+        // right at that edge (just after the answer was written), so it waits for the read
+        wait_until("the target to block in its read", || blocked_in_read(t.pid));
         kill(if k % 2 == 1 { t.pid } else { record_pid }, SIGUSR2);
-        wait_until("the signalled snapshot", || max_seq(&out) >= k);
+        wait_or_explain(
+            &format!("signalled snapshot {k}"),
+            || max_seq(&out) >= k,
+            || target_state(&t, &out),
+        );
         assert_eq!(t.send("leak"), format!("ok {}", k * 100), "{version}");
     }
     let (code, err) = t.finish(Some("exit 0"));

@@ -330,11 +330,31 @@ class Recorder(object):
         if self.every or self.signum is not None:
             self.thread = threading.Thread(target=self._run, name="leakhunt-recorder")
             self.thread.daemon = True
-            self.thread.start()
+            self._start_masked(self.thread)
         if self.at_exit:
             _hook_exit()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
+
+    def _start_masked(self, thread):
+        """Start `thread` with our signal already blocked in it: a thread inherits its
+        creator's mask, so there is no moment in which the kernel could hand the signal to
+        it (where no Python handler would run until the main thread woke for another reason)."""
+        mask = self.signum is not None and hasattr(_signal, "pthread_sigmask")
+        old = None
+        if mask:
+            try:
+                old = _signal.pthread_sigmask(_signal.SIG_BLOCK, {self.signum})
+            except (ValueError, OSError, RuntimeError):
+                old = None
+        try:
+            thread.start()
+        finally:
+            if old is not None and self.signum not in old:
+                try:
+                    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {self.signum})
+                except (ValueError, OSError, RuntimeError):
+                    pass
 
     def _on_signal(self, signum, frame):
         if os.getpid() != self.pid or self.stopping:
@@ -380,8 +400,8 @@ class Recorder(object):
     def _run(self):
         # The kernel may deliver a process signal to any thread that does not block it. If
         # this thread took it, a main thread blocked in a read() would never run the Python
-        # handler (only the main thread runs handlers): block it here so it goes elsewhere.
-        # (SIGTERM is left alone: Linux gives a process's signals to its main thread first,
+        # handler (only the main thread runs handlers): it is blocked here from the start
+        # (_start_masked), and again below for a thread started some other way. (SIGTERM is left alone: Linux gives a process's signals to its main thread first,
         # and the dump children forked from here keep the mask)
         if self.signum is not None and hasattr(_signal, "pthread_sigmask"):
             try:
